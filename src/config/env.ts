@@ -1,0 +1,158 @@
+import ciInfo from 'ci-info';
+import * as z from 'zod/mini';
+import { lazySchema } from './lazy.js';
+import { LEVELS, type Level } from '../report/report.js';
+
+/** Where `TALLYHO_SHOW_ME` sends a copy of every report. */
+export type ShowMe = { readonly to: 'stderr' } | { readonly to: 'file'; readonly path: string };
+
+/**
+ * Everything tallyho takes from the environment, read once. This module is the only reader of
+ * `process.env`; the rest of tallyho gets these facts.
+ */
+export interface EnvFacts {
+  readonly doNotTrack: boolean;
+  readonly disable: boolean;
+  readonly optOut: readonly string[];
+  readonly optIn: readonly string[];
+  readonly level: Level | undefined;
+  readonly showMe: ShowMe | undefined;
+  readonly dryRun: boolean;
+  readonly debug: boolean;
+  readonly endpoint: string | undefined;
+  readonly timer: boolean | undefined;
+  readonly timerIntervalSec: number | undefined;
+  readonly saltType: 'random' | 'machine' | undefined;
+  readonly home: string | undefined;
+  /** True in CI, as ci-info sees it (or `CI` names a truthy word). */
+  readonly ci: boolean;
+  /** The variable that shows a test runner is running us, if any. */
+  readonly testRunner: string | undefined;
+  /** One line per bad value: the variable, the value, and the default used instead. */
+  readonly warnings: readonly string[];
+  /** Whether an author's own opt-out variable (such as `ACME_TELEMETRY_DISABLED`) says off. */
+  optedOutBy(variable: string | undefined): boolean;
+}
+
+/** Bounds of `TALLYHO_TIMER_INTERVAL_SEC`: at least 10 seconds, at most a week. */
+export const TIMER_INTERVAL_BOUNDS = { min: 10, max: 7 * 24 * 3600 } as const;
+
+const TRUTHY = new Set(['1', 'true', 'yes', 'y', 'on']);
+const FALSY = new Set(['0', 'false', 'no', 'n', 'off']);
+
+const rawEnvSchema = lazySchema(() => {
+  /** Empty or blank values mean unset. */
+  const value = z.pipe(
+    z.optional(z.string()),
+    z.transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim())),
+  );
+  return z.object({
+    DO_NOT_TRACK: value,
+    TALLYHO_DISABLE: value,
+    TALLYHO_OPTOUT: value,
+    TALLYHO_OPTIN: value,
+    TALLYHO_LEVEL: value,
+    TALLYHO_SHOW_ME: value,
+    TALLYHO_DRY_RUN: value,
+    TALLYHO_DEBUG: value,
+    TALLYHO_ENDPOINT: value,
+    TALLYHO_TIMER: value,
+    TALLYHO_TIMER_INTERVAL_SEC: value,
+    TALLYHO_SALT_TYPE: value,
+    TALLYHO_HOME: value,
+    CI: value,
+    VITEST: value,
+    JEST_WORKER_ID: value,
+    NODE_TEST_CONTEXT: value,
+    NODE_ENV: value,
+  });
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads tallyho's variables from `env`. Never throws: a bad value is named in `warnings` together
+ * with the default used. `isCI` is ci-info's verdict for the real environment; tests pass their own.
+ */
+export function readEnv(env: Env = process.env, isCI: boolean = env === process.env && ciInfo.isCI): EnvFacts {
+  const warnings: string[] = [];
+  const raw = rawEnvSchema().parse(env);
+
+  const flag = (variable: keyof typeof raw, fallback: boolean): boolean => {
+    const v = raw[variable];
+    if (v === undefined) return fallback;
+    const word = v.toLowerCase();
+    if (TRUTHY.has(word)) return true;
+    if (FALSY.has(word)) return false;
+    warnings.push(`${variable}=${JSON.stringify(v)} is not one of 1/true/yes/y/on or 0/false/no/n/off; using ${fallback}`);
+    return fallback;
+  };
+  // For an opt-out variable, anything set that is not plainly "no" means off: never track by accident.
+  const optOutFlag = (v: string | undefined): boolean => v !== undefined && !FALSY.has(v.trim().toLowerCase());
+  const list = (v: string | undefined): string[] =>
+    v === undefined ? [] : v.split(',').map((p) => p.trim()).filter((p) => p !== '');
+
+  let level: Level | undefined;
+  if (raw.TALLYHO_LEVEL !== undefined) {
+    const word = raw.TALLYHO_LEVEL.toLowerCase();
+    if ((LEVELS as readonly string[]).includes(word)) level = word as Level;
+    else warnings.push(`TALLYHO_LEVEL=${JSON.stringify(raw.TALLYHO_LEVEL)} is not basic, usage or full; using the author's level`);
+  }
+
+  let showMe: ShowMe | undefined;
+  if (raw.TALLYHO_SHOW_ME !== undefined) {
+    const word = raw.TALLYHO_SHOW_ME.toLowerCase();
+    if (TRUTHY.has(word) || word === 'stderr') showMe = { to: 'stderr' };
+    else if (!FALSY.has(word)) showMe = { to: 'file', path: raw.TALLYHO_SHOW_ME };
+  }
+
+  let timerIntervalSec: number | undefined;
+  if (raw.TALLYHO_TIMER_INTERVAL_SEC !== undefined) {
+    const n = Number(raw.TALLYHO_TIMER_INTERVAL_SEC);
+    const { min, max } = TIMER_INTERVAL_BOUNDS;
+    if (!Number.isInteger(n)) {
+      warnings.push(`TALLYHO_TIMER_INTERVAL_SEC=${JSON.stringify(raw.TALLYHO_TIMER_INTERVAL_SEC)} is not a whole number of seconds; using the author's interval`);
+    } else if (n < min || n > max) {
+      timerIntervalSec = Math.min(max, Math.max(min, n));
+      warnings.push(`TALLYHO_TIMER_INTERVAL_SEC=${n} is outside ${min}..${max}; using ${timerIntervalSec}`);
+    } else {
+      timerIntervalSec = n;
+    }
+  }
+
+  let saltType: 'random' | 'machine' | undefined;
+  if (raw.TALLYHO_SALT_TYPE !== undefined) {
+    const word = raw.TALLYHO_SALT_TYPE.toLowerCase();
+    if (word === 'random' || word === 'machine') saltType = word;
+    else warnings.push(`TALLYHO_SALT_TYPE=${JSON.stringify(raw.TALLYHO_SALT_TYPE)} is not random or machine; using random`);
+  }
+
+  const testRunner =
+    raw.VITEST !== undefined ? 'VITEST'
+    : raw.JEST_WORKER_ID !== undefined ? 'JEST_WORKER_ID'
+    : raw.NODE_TEST_CONTEXT !== undefined ? 'NODE_TEST_CONTEXT'
+    : raw.NODE_ENV?.toLowerCase() === 'test' ? 'NODE_ENV=test'
+    : undefined;
+
+  const timer = raw.TALLYHO_TIMER === undefined ? undefined : flag('TALLYHO_TIMER', false);
+
+  return {
+    doNotTrack: optOutFlag(raw.DO_NOT_TRACK),
+    disable: optOutFlag(raw.TALLYHO_DISABLE),
+    optOut: list(raw.TALLYHO_OPTOUT),
+    optIn: list(raw.TALLYHO_OPTIN),
+    level,
+    showMe,
+    dryRun: flag('TALLYHO_DRY_RUN', false),
+    debug: flag('TALLYHO_DEBUG', false),
+    endpoint: raw.TALLYHO_ENDPOINT,
+    timer,
+    timerIntervalSec,
+    saltType,
+    home: raw.TALLYHO_HOME,
+    ci: isCI || (raw.CI !== undefined && TRUTHY.has(raw.CI.toLowerCase())),
+    testRunner,
+    warnings,
+    optedOutBy: (variable) => variable !== undefined && optOutFlag(env[variable]),
+  };
+}

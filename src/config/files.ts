@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** The format version of every file tallyho writes; a copy leaves files of a newer format alone. */
+export const FILE_FORMAT = 1;
+
+/** What reading a JSON file found. */
+export type ReadResult =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'ok'; readonly value: Record<string, unknown> }
+  | { readonly kind: 'newer'; readonly format: number }
+  | { readonly kind: 'unreadable'; readonly why: string };
+
+/** Reads a tallyho JSON file and checks its format version. Never throws. */
+export function readJsonFile(path: string): ReadResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'absent' };
+    return { kind: 'unreadable', why: code ?? 'read failed' };
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'unreadable', why: 'not a JSON object' };
+    const format = (value as { format?: unknown }).format;
+    if (typeof format !== 'number') return { kind: 'unreadable', why: 'no format version' };
+    if (format > FILE_FORMAT) return { kind: 'newer', format };
+    return { kind: 'ok', value: value as Record<string, unknown> };
+  } catch {
+    return { kind: 'unreadable', why: 'invalid JSON' };
+  }
+}
+
+/**
+ * Writes a file atomically: a temporary file in the same folder, then a rename, so a reader sees the
+ * old file or the new one, never half of one. Folders are created 0700, files `mode` (default 0600).
+ * Throws on failure: callers turn that into an outcome.
+ */
+export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const fd = openSync(temporary, 'wx', mode);
+    try {
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Writes `{ format, ...value }` as JSON, atomically. */
+export function writeJsonFile(path: string, value: Record<string, unknown>): void {
+  writeFileAtomic(path, `${JSON.stringify({ format: FILE_FORMAT, ...value })}\n`);
+}

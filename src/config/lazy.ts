@@ -1,0 +1,55 @@
+import { config } from 'zod/mini';
+
+/**
+ * A value built on first use. zod schemas cost about half a millisecond each to construct, cold; a
+ * program that imports tallyho and never reports must not pay for them at start-up.
+ */
+export function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  let made = false;
+  return () => {
+    if (!made) {
+      value = make();
+      made = true;
+    }
+    return value as T;
+  };
+}
+
+/**
+ * An object that stands for the one `make` builds, built on first touch: every property read, `in`
+ * test, key listing and prototype lookup goes to the real object.
+ */
+export function lazyObject<T extends object>(make: () => T): T {
+  const real = lazy(make);
+  return new Proxy({} as T, {
+    get: (_target, key) => Reflect.get(real(), key),
+    has: (_target, key) => Reflect.has(real(), key),
+    ownKeys: () => Reflect.ownKeys(real()),
+    getOwnPropertyDescriptor: (_target, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+      // A proxy may only report a property as non-configurable if its target has it so.
+      return descriptor === undefined ? undefined : { ...descriptor, configurable: true };
+    },
+    getPrototypeOf: () => Reflect.getPrototypeOf(real()),
+    set: (_target, key, value) => Reflect.set(real(), key, value),
+  });
+}
+
+let zodConfigured = false;
+
+/**
+ * A zod schema built on first use. Each schema parses a handful of times per process, so zod's
+ * compiled fast path (`new Function` on first parse) would only cost start-up time, and a telemetry
+ * library has no business generating code inside its host: tallyho's bundled copy of zod runs
+ * jitless (the setting does not reach the host's own zod).
+ */
+export function lazySchema<T>(make: () => T): () => T {
+  return lazy(() => {
+    if (!zodConfigured) {
+      config({ jitless: true });
+      zodConfigured = true;
+    }
+    return make();
+  });
+}

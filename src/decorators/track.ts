@@ -1,0 +1,234 @@
+import { allocateCell, type Cell, type CounterTable } from '../registry/counter-table.js';
+import type { WrapperInfo } from '../registry/shared-state.js';
+import { copyMetadata } from './metadata.js';
+
+/** Options of `telemetry.track()`. */
+export interface TrackOptions {
+  /**
+   * Overrides the name taken from the code, for minified bundles. On a method it is the whole counter
+   * name (`'Client#query'`); on a class it replaces the class part of every name (`new Client`,
+   * `Client#query`, `Client.create`).
+   */
+  name?: string;
+  /**
+   * On a class: `false` leaves the class binding untouched and counts its methods only, not `new`.
+   * Use it where a stand-in class cannot work, such as static `#private` members reached through
+   * `this` under some transpilers. Default `true`.
+   */
+  construct?: boolean;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- decorator signatures must accept any class or method */
+type AnyClass = abstract new (...args: any) => any;
+type AnyFunction = (this: any, ...args: any) => any;
+
+/**
+ * The decorator that `telemetry.track()` returns. One function serves both decorator standards: TC39
+ * decorators (the TypeScript 5+ default) and legacy `experimentalDecorators`, told apart by their
+ * arguments. It decorates classes, methods, getters and setters.
+ */
+export interface TrackDecorator {
+  /** TC39 class decorator. */
+  <C extends AnyClass>(value: C, context: ClassDecoratorContext<C>): C | void;
+  /** TC39 method decorator. */
+  <F extends AnyFunction>(value: F, context: ClassMethodDecoratorContext<any, F>): F | void;
+  /** TC39 getter decorator. */
+  <V>(value: (this: any) => V, context: ClassGetterDecoratorContext<any, V>): ((this: any) => V) | void;
+  /** TC39 setter decorator. */
+  <V>(value: (this: any, v: V) => void, context: ClassSetterDecoratorContext<any, V>): ((this: any, v: V) => void) | void;
+  /** Legacy class decorator. */
+  <C extends Function>(target: C): C | void;
+  /** Legacy method or accessor decorator. */
+  <T>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** Where decorators count: the project's table and the process-wide wrapper registry. */
+export interface TrackSink {
+  readonly table: CounterTable;
+  readonly wrappers: WeakMap<Function, WrapperInfo>;
+  /** Reports a decorator that was put where it cannot count (a field, say): under debug only. */
+  readonly warn: (message: string) => void;
+}
+
+/** The decorator of a telemetry that is off: it returns nothing, so every original stays untouched. */
+const inert: TrackDecorator = (() => undefined) as TrackDecorator;
+
+/** Builds `track(options)` for one project; with no sink (telemetry off) every decorator is inert. */
+export function createTrack(sink: TrackSink | undefined): (options?: TrackOptions) => TrackDecorator {
+  if (sink === undefined) return () => inert;
+  return (options = {}) =>
+    function track(value: unknown, context?: unknown, descriptor?: PropertyDescriptor): unknown {
+      try {
+        if (typeof context === 'object' && context !== null && typeof (context as { kind?: unknown }).kind === 'string') {
+          return decorateStandard(sink, options, value, context as DecoratorContext);
+        }
+        return decorateLegacy(sink, options, value, context as string | symbol | undefined, descriptor);
+      } catch (error) {
+        // Decorating must never break the host's class definition: keep the original.
+        sink.warn(`track() could not decorate: ${(error as Error).message}`);
+        return undefined;
+      }
+    } as TrackDecorator;
+}
+
+function decorateStandard(sink: TrackSink, options: TrackOptions, value: unknown, context: DecoratorContext): unknown {
+  switch (context.kind) {
+    case 'class':
+      return decorateClass(sink, options, value as Function, String(context.name ?? (value as Function).name));
+    case 'method':
+    case 'getter':
+    case 'setter': {
+      const member = memberName(context.static, context.kind, context.name);
+      const cell = allocateCell(sink.table, options.name ?? `?${member}`);
+      const wrapper = wrap(sink, value as Function, cell, member, options.name !== undefined);
+      if (options.name === undefined) {
+        // A TC39 member decorator is not told its class. Learn it once, from the object that owns the
+        // wrapper: static initializers run with the class, instance ones with each new instance.
+        context.addInitializer(function (this: unknown) {
+          if (cell.name.startsWith('?')) {
+            const owner = context.static ? (this as Function) : ownerClass(this, wrapper, context);
+            if (owner !== undefined) cell.name = `${owner.name || 'anonymous'}${member}`;
+          }
+        });
+      }
+      return wrapper;
+    }
+    default:
+      sink.warn(`track() counts classes, methods, getters and setters; the ${context.kind} ${String(context.name)} is left as it is`);
+      return undefined;
+  }
+}
+
+function decorateLegacy(
+  sink: TrackSink,
+  options: TrackOptions,
+  target: unknown,
+  key: string | symbol | undefined,
+  descriptor: PropertyDescriptor | undefined,
+): unknown {
+  if (key === undefined && typeof target === 'function') {
+    return decorateClass(sink, options, target, target.name);
+  }
+  if (descriptor === undefined || key === undefined) {
+    sink.warn(`track() counts classes, methods, getters and setters; the property ${String(key)} is left as it is`);
+    return undefined;
+  }
+  const isStatic = typeof target === 'function';
+  const className = isStatic ? (target as Function).name : (target as object).constructor.name;
+  const result: PropertyDescriptor = { ...descriptor };
+  for (const part of ['value', 'get', 'set'] as const) {
+    const fn = descriptor[part] as unknown;
+    if (typeof fn !== 'function' || sink.wrappers.has(fn)) continue;
+    const kind = part === 'value' ? 'method' : part === 'get' ? 'getter' : 'setter';
+    const member = memberName(isStatic, kind, key);
+    const cell = allocateCell(sink.table, options.name ?? `${className}${member}`);
+    result[part] = wrap(sink, fn, cell, member, options.name !== undefined);
+  }
+  return result;
+}
+
+/**
+ * Counts calls of every method declared in the class (instance and static) and, unless
+ * `construct: false`, direct instantiation through a stand-in.
+ */
+function decorateClass(sink: TrackSink, options: TrackOptions, cls: Function, codeName: string): Function | undefined {
+  const className = options.name ?? codeName;
+  wrapMembers(sink, cls.prototype as object, className, false);
+  wrapMembers(sink, cls, className, true);
+  if (options.construct === false) return undefined;
+  return standIn(sink, cls, allocateCell(sink.table, `new ${className}`));
+}
+
+const STATIC_OWN = new Set<string | symbol>(['length', 'name', 'prototype', 'caller', 'arguments']);
+
+function wrapMembers(sink: TrackSink, holder: object, className: string, isStatic: boolean): void {
+  for (const key of Reflect.ownKeys(holder)) {
+    if (isStatic ? STATIC_OWN.has(key) : key === 'constructor') continue;
+    const descriptor = Reflect.getOwnPropertyDescriptor(holder, key);
+    // Methods are non-enumerable; an enumerable function is a field that happens to hold one.
+    if (descriptor === undefined || descriptor.enumerable || typeof descriptor.value !== 'function') continue;
+    const member = memberName(isStatic, 'method', key);
+    const known = sink.wrappers.get(descriptor.value as Function);
+    if (known !== undefined) {
+      // Already counted by a method decorator: name it, never wrap it twice.
+      if (!known.explicit) known.cell.name = `${className}${known.member}`;
+      continue;
+    }
+    const cell = allocateCell(sink.table, `${className}${member}`);
+    Reflect.defineProperty(holder, key, { ...descriptor, value: wrap(sink, descriptor.value as Function, cell, member, false) });
+  }
+}
+
+/**
+ * The counting wrapper. The hot path is one increment and the call: no lookup, no allocation, no
+ * argument access beyond handing `arguments` on. It is a method, so like the original it cannot be
+ * called with `new`. A promise or generator passes through untouched.
+ */
+function wrap(sink: TrackSink, fn: Function, cell: Cell, member: string, explicit: boolean): Function {
+  const wrapper = {
+    tracked(this: unknown) {
+      cell.calls++;
+      try {
+        // eslint-disable-next-line prefer-rest-params
+        return fn.apply(this, arguments);
+      } catch (error) {
+        cell.errors++;
+        throw error;
+      }
+    },
+  }.tracked;
+  Object.defineProperty(wrapper, 'name', { value: fn.name, configurable: true });
+  Object.defineProperty(wrapper, 'length', { value: fn.length, configurable: true });
+  copyMetadata(fn, wrapper);
+  sink.wrappers.set(wrapper, { cell, member, explicit });
+  return wrapper;
+}
+
+/**
+ * The class binding's stand-in: a Proxy of the same class with only a `construct` trap, so `name`,
+ * statics, `instanceof`, `prototype` and subclassing behave as on the original. It counts direct
+ * instantiation only: a subclass's `super()` reaches it with another `newTarget`.
+ */
+function standIn(sink: TrackSink, cls: Function, cell: Cell): Function {
+  const stand: Function = new Proxy(cls, {
+    construct(target, args, newTarget) {
+      if (newTarget !== stand) return Reflect.construct(target, args, newTarget) as object;
+      cell.calls++;
+      try {
+        return Reflect.construct(target, args, newTarget) as object;
+      } catch (error) {
+        cell.errors++;
+        throw error;
+      }
+    },
+  });
+  const proto = cls.prototype as object | undefined;
+  const constructor = proto && Reflect.getOwnPropertyDescriptor(proto, 'constructor');
+  if (proto && constructor?.value === cls) Reflect.defineProperty(proto, 'constructor', { ...constructor, value: stand });
+  copyMetadata(cls, stand);
+  for (const key of Reflect.ownKeys(cls)) copyMetadata(cls, stand, key);
+  sink.wrappers.set(stand, { cell, member: '', explicit: true });
+  return stand;
+}
+
+function memberName(isStatic: boolean, kind: 'method' | 'getter' | 'setter', key: string | symbol): string {
+  const name = typeof key === 'symbol' ? `[${key.description ?? ''}]` : key;
+  const prefix = kind === 'getter' ? 'get ' : kind === 'setter' ? 'set ' : '';
+  return `${isStatic ? '.' : '#'}${prefix}${name}`;
+}
+
+/** The class whose prototype holds `wrapper`: the declaring class, even when `self` is a subclass's instance. */
+function ownerClass(self: unknown, wrapper: Function, context: DecoratorContext): Function | undefined {
+  if (context.kind === 'class' || context.kind === 'field' || context.kind === 'accessor') return undefined;
+  let proto = self === null || self === undefined ? null : (Object.getPrototypeOf(self) as object | null);
+  while (proto !== null) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, context.name);
+    if (descriptor && (descriptor.value === wrapper || descriptor.get === wrapper || descriptor.set === wrapper)) {
+      return (proto as { constructor: Function }).constructor;
+    }
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  // A #private method lives on no prototype: the instance's own class is the best that can be known.
+  return context.private ? (self as { constructor: Function }).constructor : undefined;
+}

@@ -1,0 +1,15 @@
+// Creating a telemetry and counting
+export { createTelemetry } from './telemetry.js';
+export type { ShutdownOptions, Telemetry, TelemetryStatus } from './telemetry.js';
+export type { TelemetryOptions } from './config/options.js';
+export type { TrackDecorator, TrackOptions } from './decorators/track.js';
+export type { ConsentRule } from './consent/decide.js';
+export type { FlushResult } from './delivery/reporter.js';
+
+// The report: the wire contract
+export { ReportSchema, SCHEMA_VERSION } from './report/report.js';
+export type { DropReason, Level, Report, ReportSchemaType, Trigger } from './report/report.js';
+
+// Transports
+export { consoleTransport } from './transports/console.js';
+export type { SendOptions, SendOutcome, Transport } from './transports/transport.js';

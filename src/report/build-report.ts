@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import type { Delta } from '../registry/counter-table.js';
+import type { EnvironmentFacts } from './environment.js';
+import { LEVELS, type Level, type Report, reportZodSchema, SCHEMA_VERSION, type Trigger } from './report.js';
+
+/** What a report says about its project besides the counts. */
+export interface ReportContext {
+  readonly project: string;
+  readonly version: string;
+  readonly level: Level;
+  readonly facts: EnvironmentFacts;
+  readonly ci: boolean;
+}
+
+/** True when `level` includes everything of `floor`. */
+export function atLeast(level: Level, floor: Level): boolean {
+  return LEVELS.indexOf(level) >= LEVELS.indexOf(floor);
+}
+
+/**
+ * Builds the report of one delta at the context's level: the envelope and counts always, and each
+ * field only from the level that allows it. Validated before it is returned: an invalid report is
+ * `undefined`, and the caller counts its counts as dropped.
+ */
+export function buildReport(delta: Delta, trigger: Trigger, context: ReportContext): Report | undefined {
+  const report: Report = {
+    schema: SCHEMA_VERSION,
+    id: randomUUID(),
+    project: context.project,
+    version: context.version,
+    level: context.level,
+    trigger,
+    period: { start: new Date(delta.start).toISOString(), end: new Date(delta.end).toISOString() },
+    counts: delta.counts,
+    dropped: delta.dropped,
+    runtime: context.facts.runtime,
+    platform: context.facts.platform,
+  };
+  if (atLeast(context.level, 'usage')) {
+    report.errors = delta.errors;
+    report.ci = context.ci;
+  }
+  const result = reportZodSchema().safeParse(report);
+  return result.success ? result.data : undefined;
+}
+
+/** The number of calls a report (or delta) counts, for drop accounting. */
+export function totalCalls(counts: Record<string, number>): number {
+  let total = 0;
+  for (const name in counts) total += counts[name] ?? 0;
+  return total;
+}
