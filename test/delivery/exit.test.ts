@@ -1,0 +1,203 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ReportSchema, type Report } from '../../src/index.js';
+
+const fixtures = fileURLToPath(new URL('../fixtures/exit/', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'tallyho-exit-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** What the host's work counts, with tallyho on: see test/fixtures/exit/host.mjs. */
+const HOST_COUNTS = { 'new Client': 1, 'Client#query': 3, 'Client.version': 1, 'feature.export': 2 };
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The reports TALLYHO_SHOW_ME wrote; `undefined` when it never created its file. */
+  reports: Report[] | undefined;
+  /** The fixture's TALLYHO_HOME. */
+  home: string;
+}
+
+interface RunOptions {
+  /** Load tallyho in the fixture (FIXTURE_TALLYHO=1). */
+  tallyho?: boolean;
+  /** Sent once the fixture prints its "ready" line. */
+  signal?: NodeJS.Signals;
+  /** Added to the fixture's explicit environment. */
+  env?: Record<string, string>;
+}
+
+let runs = 0;
+
+/**
+ * Runs a fixture with an explicit environment (never the test runner's, which would turn tallyho off)
+ * and a show-me file of its own.
+ */
+function run(fixture: string, args: string[], options: RunOptions = {}): Promise<Run> {
+  const dir = join(root, String(runs++));
+  mkdirSync(dir);
+  const showMe = join(dir, 'show-me.jsonl');
+  const home = join(dir, 'home');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    TALLYHO_OPTIN: 'exit-fixture',
+    TALLYHO_HOME: home,
+    TALLYHO_SHOW_ME: showMe,
+    ...(options.tallyho ? { FIXTURE_TALLYHO: '1' } : {}),
+    ...options.env,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(fixtures, fixture), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let signalled = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (options.signal !== undefined && !signalled && stdout.split('\n').includes('ready')) {
+        signalled = true;
+        child.kill(options.signal);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const reports = existsSync(showMe)
+        ? readFileSync(showMe, 'utf8')
+            .split('\n')
+            .filter((line) => line !== '')
+            .map((line) => ReportSchema.parse(JSON.parse(line)))
+        : undefined;
+      resolve({ code, signal, stdout, stderr, reports, home });
+    });
+  });
+}
+
+/** Runs the host scenario with and without tallyho; both runs must end alike. */
+async function compare(scenario: string, signal?: NodeJS.Signals): Promise<{ bare: Run; on: Run }> {
+  const [bare, on] = await Promise.all([
+    run('host.mjs', [scenario], { signal }),
+    run('host.mjs', [scenario], { signal, tallyho: true }),
+  ]);
+  expect(bare.reports).toBeUndefined();
+  expect({ code: on.code, signal: on.signal, stdout: on.stdout }).toEqual({ code: bare.code, signal: bare.signal, stdout: bare.stdout });
+  // tallyho prints nothing of its own with the show-me copy going to a file: stderr is the host's.
+  expect(on.stderr).toBe(bare.stderr);
+  return { bare, on };
+}
+
+describe.concurrent('a host ends the same with tallyho loaded, and reports once', () => {
+  it.each([
+    { scenario: 'normal', code: 0 },
+    { scenario: 'process-exit', code: 7 },
+    { scenario: 'exit-code', code: 5 },
+  ])('$scenario: exit code $code, trigger exit', async ({ scenario, code }) => {
+    const { bare, on } = await compare(scenario);
+    expect(bare).toMatchObject({ code, signal: null });
+    expect(bare.stdout).toMatch(/^db:8\n/);
+    expect(on.reports).toHaveLength(1);
+    expect(on.reports![0]).toMatchObject({ project: 'exit-fixture', trigger: 'exit', counts: HOST_COUNTS, errors: {} });
+  });
+
+  it('uncaught exception: exit code 1, the host stack on stderr, trigger exit', async () => {
+    const { bare, on } = await compare('uncaught');
+    expect(bare).toMatchObject({ code: 1, signal: null });
+    expect(on.stderr).toContain('Error: host failure in uncaught scenario');
+    expect(on.stderr).toMatch(/at Immediate\.hostFails \(.*host\.mjs:\d+:\d+\)/);
+    expect(on.reports).toHaveLength(1);
+    expect(on.reports![0]).toMatchObject({ trigger: 'exit', counts: HOST_COUNTS });
+  });
+
+  it('unhandled rejection: exit code 1, the host error on stderr, trigger exit', async () => {
+    const { bare, on } = await compare('rejection');
+    expect(bare).toMatchObject({ code: 1, signal: null });
+    expect(on.stderr).toContain('Error: host rejection in rejection scenario');
+    expect(on.stderr).toMatch(/at Immediate\.hostRejects \(.*host\.mjs:\d+:\d+\)/);
+    expect(on.reports).toHaveLength(1);
+    expect(on.reports![0]).toMatchObject({ trigger: 'exit', counts: HOST_COUNTS });
+  });
+
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s without a host handler: dies by the signal, trigger signal', async (signal) => {
+    const { bare, on } = await compare('signal', signal);
+    expect(bare).toMatchObject({ code: null, signal });
+    expect(on.stdout).toMatch(/\nready\n$/);
+    expect(on.reports).toHaveLength(1);
+    expect(on.reports![0]).toMatchObject({ trigger: 'signal', counts: HOST_COUNTS });
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s with a host handler that exits 3: the host decides', async (signal) => {
+    const { bare, on } = await compare('handler-exit', signal);
+    expect(bare).toMatchObject({ code: 3, signal: null });
+    expect(bare.stdout).toMatch(new RegExp(`\\nready\\nhost caught ${signal}\\n$`));
+    expect(on.reports).toHaveLength(1);
+    expect(on.reports![0]).toMatchObject({ trigger: 'exit', counts: HOST_COUNTS });
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s with a host handler that keeps running: the host decides', async (signal) => {
+    const { bare, on } = await compare('handler-continue', signal);
+    expect(bare).toMatchObject({ code: 0, signal: null });
+    expect(bare.stdout).toMatch(new RegExp(`\\nready\\nhost caught ${signal}\\ndb:12\\nhost finished\\n$`));
+    expect(on.reports).toHaveLength(1);
+    // The work done after the signal is in the one report too.
+    expect(on.reports![0]).toMatchObject({
+      trigger: 'exit',
+      counts: { ...HOST_COUNTS, 'Client#query': 4, 'feature.export': 3 },
+    });
+  });
+});
+
+/** Parses the fixture's `before ...` / `after ...` listener lines. */
+function listenerCounts(stdout: string, when: 'before' | 'after'): Record<string, number> {
+  const line = stdout.split('\n').find((l) => l.startsWith(`${when} `));
+  expect(line, `no "${when}" line in ${JSON.stringify(stdout)}`).toBeDefined();
+  return Object.fromEntries(line!.slice(when.length + 1).split(' ').map((pair) => {
+    const [event, n] = pair.split('=');
+    return [event, Number(n)];
+  }));
+}
+
+describe.concurrent('nothing to say, nothing written', () => {
+  it('a telemetry that is off (DO_NOT_TRACK=1) adds no listeners and writes no report', async () => {
+    const [off, on] = await Promise.all([
+      run('listeners.mjs', ['busy', 'exit'], { env: { DO_NOT_TRACK: '1' } }),
+      run('listeners.mjs', ['busy', 'exit']),
+    ]);
+    expect(off.code).toBe(0);
+    expect(off.stdout).toContain('enabled=false rule=do-not-track');
+    expect(listenerCounts(off.stdout, 'after')).toEqual(listenerCounts(off.stdout, 'before'));
+    expect(off.reports).toBeUndefined();
+    expect(off.stderr).toBe('');
+    expect(existsSync(off.home)).toBe(false);
+
+    // The same fixture with the telemetry on does hook the process and report: the comparison above can fail.
+    expect(on.code).toBe(0);
+    expect(on.stdout).toContain('enabled=true rule=opted-in');
+    const before = listenerCounts(on.stdout, 'before');
+    const after = listenerCounts(on.stdout, 'after');
+    expect(after.SIGINT).toBeGreaterThan(before.SIGINT!);
+    expect(after.SIGTERM).toBeGreaterThan(before.SIGTERM!);
+    expect(on.reports).toHaveLength(1);
+    expect(on.reports![0]).toMatchObject({ trigger: 'exit', counts: { 'Client#query': 1, 'new Client': 1, 'feature.export': 1 } });
+  });
+
+  it('a process that counted nothing writes no report', async () => {
+    const [exited, signalled, busy] = await Promise.all([
+      run('listeners.mjs', ['idle', 'exit']),
+      run('listeners.mjs', ['idle', 'wait'], { signal: 'SIGTERM' }),
+      run('listeners.mjs', ['busy', 'wait'], { signal: 'SIGTERM' }),
+    ]);
+    expect(exited).toMatchObject({ code: 0, signal: null, reports: undefined });
+    expect(exited.stdout).toContain('enabled=true');
+    expect(signalled).toMatchObject({ code: null, signal: 'SIGTERM', reports: undefined });
+    expect(signalled.stdout).toContain('enabled=true');
+    // The same run with something counted does report: the assertions above can fail.
+    expect(busy).toMatchObject({ code: null, signal: 'SIGTERM' });
+    expect(busy.reports).toHaveLength(1);
+    expect(busy.reports![0]).toMatchObject({ trigger: 'signal' });
+  });
+});
