@@ -1,0 +1,352 @@
+import { request as httpRequest, validateHeaderName, validateHeaderValue, type ClientRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { Report } from '../report/report.js';
+import { VERSION } from '../version.js';
+import { checkEndpointUrl, displayRaw, displayUrl } from './loopback.js';
+import type { SendOutcome, Transport, TransportSpec } from './transport.js';
+
+const gzipAsync = promisify(gzip);
+
+/** Options of {@link httpTransport}. */
+export interface HttpTransportOptions {
+  /**
+   * Extra request headers, such as an API key. The headers tallyho sets itself (`content-type`,
+   * `content-encoding`, `content-length`, `idempotency-key`, `user-agent`, `host`, `connection`,
+   * `transfer-encoding`) cannot be replaced. Default: none.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** How long one attempt may take, from connecting to the last byte read. Default: 5000. */
+  readonly timeoutMs?: number;
+  /** Bodies larger than this many bytes are sent gzip-compressed. Default: 1024. */
+  readonly gzipAboveBytes?: number;
+  /**
+   * Allows plain `http:` to hosts that are not loopback. Reports then cross the network readable by
+   * anyone on the path: meant for a proxy inside a trusted network. Default: false.
+   */
+  readonly allowInsecure?: boolean;
+  /** At most this many bytes of a reply are read; the connection is closed after them. Default: 65536. */
+  readonly maxResponseBytes?: number;
+  /**
+   * The user's override of the URL (`TALLYHO_ENDPOINT`), held to the same `https:` rule. When it is
+   * set but invalid, nothing is sent: every send fails with a reason naming `TALLYHO_ENDPOINT`, because
+   * a user who points reports at their own proxy must never have them go to the author's URL instead.
+   * Default: none.
+   */
+  readonly endpoint?: string;
+}
+
+/**
+ * The serializable description of an HTTP transport, from which `transportFromSpec()` rebuilds it in
+ * another process (the detached sender). `url` is the author's; `endpoint` is the user's override as it
+ * was when the transport was built, kept so that reports made under an override never go to the
+ * author's URL.
+ */
+export interface HttpTransportSpec extends TransportSpec {
+  readonly type: 'http';
+  readonly url: string;
+  readonly endpoint?: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly gzipAboveBytes: number;
+  readonly allowInsecure: boolean;
+  readonly maxResponseBytes: number;
+}
+
+/** An HTTP transport together with its {@link HttpTransportSpec}. */
+export interface HttpTransport extends Transport {
+  readonly spec: HttpTransportSpec;
+}
+
+/** The longest `Retry-After` honoured: a receiver cannot park a report for longer than a minute. */
+export const RETRY_AFTER_MAX_MS = 60_000;
+
+/** Statuses that mean "not now" (OTLP's retry rules): everything else that is not 2xx is final. */
+const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+
+/** Headers whose values tallyho's own framing depends on. */
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-encoding',
+  'content-length',
+  'idempotency-key',
+  'user-agent',
+  'host',
+  'connection',
+  'transfer-encoding',
+]);
+
+/** How much of a refusal's body is quoted in its reason: enough to recognise it, one line. */
+const QUOTED_BODY_CHARS = 200;
+
+/**
+ * A transport that POSTs each report as JSON to `url`, one attempt per send; wrap it in
+ * `retryingTransport()` for retries. The report's `id` goes in an `idempotency-key` header so that a
+ * receiver can drop a delivery it has already taken.
+ *
+ * Outcomes: 2xx is success; 429, 502, 503, 504, network errors and timeouts are retryable (with
+ * `retryAfterMs` from `Retry-After`, at most 60 s); 410 is a failure with `gone: true`; any other
+ * status is a failure.
+ *
+ * The socket never keeps the process alive, and no connection is reused.
+ *
+ * @param url - Must be `https:`, unless the host is loopback (`localhost`, `127.0.0.0/8`, `[::1]`)
+ *   or `allowInsecure` is set.
+ * @throws TypeError when `url` or an option is unusable; the message says what to change.
+ */
+export function httpTransport(url: string, options: HttpTransportOptions = {}): HttpTransport {
+  const settings = readOptions(options);
+  if (typeof url !== 'string') throw new TypeError('httpTransport(url): url must be a string, such as "https://telemetry.example.com/v1/reports"');
+  const checked = checkEndpointUrl(url, settings.allowInsecure);
+  if (typeof checked === 'string') {
+    throw new TypeError(
+      `httpTransport(${JSON.stringify(displayRaw(url))}): the URL ${checked}; pass an https: URL` +
+        (checked.includes('plain http:') ? ', or set allowInsecure: true for a trusted network' : ''),
+    );
+  }
+
+  const endpoint = options.endpoint?.trim() || undefined;
+  const spec: HttpTransportSpec = { type: 'http', url: checked.href, ...(endpoint === undefined ? {} : { endpoint }), ...settings };
+  const resolved = resolveEndpoint(url, endpoint, settings.allowInsecure);
+  if ('error' in resolved) {
+    const reason = resolved.error;
+    return {
+      name: `${displayUrl(checked)} (not used: TALLYHO_ENDPOINT is invalid)`,
+      spec,
+      send: () => Promise.resolve({ kind: 'failure', reason }),
+    };
+  }
+
+  const target = new URL(resolved.url);
+  return {
+    name: displayUrl(target),
+    spec,
+    async send(report, sendOptions) {
+      try {
+        return await post(target, report, settings, sendOptions.signal);
+      } catch (error) {
+        // Reached only by a bug or an unserializable report: still an outcome, never a rejection.
+        return { kind: 'failure', reason: `could not send: ${errorText(error)}` };
+      }
+    },
+  };
+}
+
+/**
+ * Applies the user's `TALLYHO_ENDPOINT` override to the author's URL, under the same rule as
+ * {@link httpTransport}: `https:`, or `http:` to a loopback host or with `allowInsecure`.
+ *
+ * An override that is set but invalid yields an error, never the author's URL: the user asked for
+ * reports to go elsewhere, and sending them to the author instead would break that trust.
+ *
+ * @param authorUrl - The URL given to `httpTransport()`.
+ * @param envEndpoint - The override; `undefined` or blank means none.
+ * @param allowInsecure - The author's `allowInsecure`. Default: false.
+ * @returns `{ url }` (normalized) or `{ error }`, a sentence naming the variable.
+ */
+export function resolveEndpoint(
+  authorUrl: string,
+  envEndpoint: string | undefined,
+  allowInsecure = false,
+): { readonly url: string } | { readonly error: string } {
+  if (envEndpoint === undefined || envEndpoint.trim() === '') {
+    const checked = checkEndpointUrl(authorUrl, allowInsecure);
+    return typeof checked === 'string'
+      ? { error: `the URL ${JSON.stringify(displayRaw(authorUrl))} ${checked}` }
+      : { url: checked.href };
+  }
+  const checked = checkEndpointUrl(envEndpoint.trim(), allowInsecure);
+  if (typeof checked === 'string') {
+    return {
+      error: `TALLYHO_ENDPOINT=${JSON.stringify(displayRaw(envEndpoint.trim()))} ${checked}; reports are not sent until it is fixed or unset`,
+    };
+  }
+  return { url: checked.href };
+}
+
+/**
+ * Reads a `Retry-After` value: delta-seconds or an HTTP-date, as milliseconds from `nowMs`, clamped
+ * to 0..{@link RETRY_AFTER_MAX_MS}. Anything else is ignored (`undefined`): a malformed header must
+ * not stall delivery.
+ *
+ * @param nowMs - The current time, for HTTP-dates. Default: `Date.now()`.
+ */
+export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  let ms: number;
+  if (/^\d+$/.test(text)) {
+    ms = Number(text) * 1000;
+  } else if (/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /.test(text)) {
+    // asctime() dates carry no zone, but HTTP dates are always GMT.
+    const at = Date.parse(/GMT$/.test(text) ? text : `${text} GMT`);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - nowMs;
+  } else {
+    return undefined;
+  }
+  return Math.min(RETRY_AFTER_MAX_MS, Math.max(0, ms));
+}
+
+interface Settings {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly gzipAboveBytes: number;
+  readonly allowInsecure: boolean;
+  readonly maxResponseBytes: number;
+}
+
+function readOptions(options: HttpTransportOptions): Settings {
+  if (typeof options !== 'object' || options === null) throw new TypeError('httpTransport(url, options): options must be an object');
+  const allowInsecure = options.allowInsecure ?? false;
+  if (typeof allowInsecure !== 'boolean') throw new TypeError('httpTransport: allowInsecure must be true or false');
+  if (options.endpoint !== undefined && typeof options.endpoint !== 'string') {
+    throw new TypeError('httpTransport: endpoint must be a string (the value of TALLYHO_ENDPOINT) or undefined');
+  }
+  return {
+    headers: readHeaders(options.headers),
+    timeoutMs: wholeNumber('timeoutMs', options.timeoutMs, 5000, 1),
+    gzipAboveBytes: wholeNumber('gzipAboveBytes', options.gzipAboveBytes, 1024, 0),
+    allowInsecure,
+    maxResponseBytes: wholeNumber('maxResponseBytes', options.maxResponseBytes, 64 * 1024, 0),
+  };
+}
+
+function wholeNumber(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new TypeError(`httpTransport: ${name} must be a whole number of at least ${min} (default ${fallback}); got ${String(value)}`);
+  }
+  return value;
+}
+
+function readHeaders(headers: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> {
+  if (headers === undefined) return {};
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw new TypeError('httpTransport: headers must be an object of header names to string values');
+  }
+  const copy: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      throw new TypeError(`httpTransport: the header ${JSON.stringify(name)} is set by tallyho; remove it from headers`);
+    }
+    if (typeof value !== 'string') throw new TypeError(`httpTransport: the header ${JSON.stringify(name)} must have a string value`);
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch {
+      throw new TypeError(`httpTransport: the header ${JSON.stringify(name)} has an invalid name or value (no spaces in names, no line breaks)`);
+    }
+    copy[name] = value;
+  }
+  return Object.freeze(copy);
+}
+
+async function post(target: URL, report: Report, settings: Settings, signal: AbortSignal): Promise<SendOutcome> {
+  if (signal.aborted) return { kind: 'retryable', reason: 'not sent: the caller stopped waiting' };
+  let body = Buffer.from(JSON.stringify(report), 'utf8');
+  const headers: Record<string, string> = {
+    ...settings.headers,
+    'content-type': 'application/json',
+    'idempotency-key': report.id,
+    'user-agent': `tallyho/${VERSION}`,
+  };
+  if (body.length > settings.gzipAboveBytes) {
+    body = await gzipAsync(body);
+    headers['content-encoding'] = 'gzip';
+  }
+  headers['content-length'] = String(body.length);
+  return exchange(target, headers, body, settings, signal);
+}
+
+/** One request and its reply, settled exactly once, whichever of reply, error, timeout or abort comes first. */
+function exchange(
+  target: URL,
+  headers: Record<string, string>,
+  body: Buffer,
+  settings: Settings,
+  signal: AbortSignal,
+): Promise<SendOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let request: ClientRequest | undefined;
+    // Once the status line is in, it decides the outcome, whatever happens to the rest of the reply.
+    let answered: SendOutcome | undefined;
+
+    const finish = (outcome: SendOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      request?.destroy();
+      resolve(outcome);
+    };
+    const onAbort = (): void => finish(answered ?? { kind: 'retryable', reason: 'no answer before the caller stopped waiting' });
+    const timer = setTimeout(
+      () => finish(answered ?? { kind: 'retryable', reason: `no answer within ${settings.timeoutMs} ms` }),
+      settings.timeoutMs,
+    );
+    timer.unref?.();
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    try {
+      request = send(target, { method: 'POST', headers, agent: false });
+    } catch (error) {
+      return finish({ kind: 'failure', reason: `could not send: ${errorText(error)}` });
+    }
+    request.on('socket', (socket) => socket.unref());
+    request.on('error', (error) => finish(answered ?? { kind: 'retryable', reason: `network error: ${errorText(error)}` }));
+    request.on('response', (response) => {
+      const status = response.statusCode ?? 0;
+      const outcome = outcomeOf(status, response.statusMessage, parseRetryAfter(response.headers['retry-after']));
+      answered = outcome;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = (): void => finish(outcome.kind === 'success' ? outcome : quoteBody(outcome, chunks));
+      if (settings.maxResponseBytes === 0) return done();
+      response.on('data', (chunk: Buffer) => {
+        const room = settings.maxResponseBytes - size;
+        chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+        size += Math.min(chunk.length, room);
+        if (size >= settings.maxResponseBytes) done();
+      });
+      response.on('end', done);
+      response.on('error', done);
+      response.on('close', done);
+    });
+    request.end(body);
+  });
+}
+
+function outcomeOf(status: number, statusMessage: string | undefined, retryAfterMs: number | undefined): SendOutcome {
+  if (status >= 200 && status < 300) return { kind: 'success' };
+  const label = `HTTP ${status}${statusMessage ? ` ${statusMessage}` : ''}`;
+  if (RETRYABLE_STATUSES.has(status)) {
+    return retryAfterMs === undefined ? { kind: 'retryable', reason: label } : { kind: 'retryable', reason: label, retryAfterMs };
+  }
+  if (status === 410) return { kind: 'failure', reason: `${label}: the endpoint no longer takes reports`, gone: true };
+  if (status >= 300 && status < 400) return { kind: 'failure', reason: `${label}: redirects are not followed` };
+  return { kind: 'failure', reason: label };
+}
+
+/** Adds the start of the reply to a refusal's reason, flattened so a hostile reply cannot drive the terminal. */
+function quoteBody(outcome: SendOutcome, chunks: readonly Buffer[]): SendOutcome {
+  if (outcome.kind === 'success') return outcome;
+  const text = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/[\p{C}\s]+/gu, ' ')
+    .trim();
+  if (text === '') return outcome;
+  const quoted = text.length > QUOTED_BODY_CHARS ? `${text.slice(0, QUOTED_BODY_CHARS)}...` : text;
+  return { ...outcome, reason: `${outcome.reason}: ${quoted}` };
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code !== undefined && !error.message.includes(code) ? `${code} ${error.message}` : error.message;
+  }
+  return String(error);
+}

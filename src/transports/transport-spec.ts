@@ -1,0 +1,50 @@
+import { fileTransport } from './file.js';
+import { httpTransport } from './http.js';
+import type { Transport } from './transport.js';
+
+/**
+ * Rebuilds a transport from its `TransportSpec` in a process that did not build it (the detached
+ * sender). The spec comes from a file on disk, so anything may be in it: every field is checked, and
+ * this never throws.
+ *
+ * For HTTP, an override in `env.endpoint` (`TALLYHO_ENDPOINT` where this runs) wins over the one
+ * recorded in the spec, which wins over the author's URL.
+ *
+ * @param env - The environment facts of this process; only `endpoint` is read. Default: none.
+ * @returns `{ transport }`, or `{ error }` saying why the spec cannot be used.
+ */
+export function transportFromSpec(
+  spec: unknown,
+  env?: { readonly endpoint?: string | undefined },
+): { readonly transport: Transport } | { readonly error: string } {
+  if (typeof spec !== 'object' || spec === null) return { error: 'the transport spec is not an object' };
+  const s = spec as Record<string, unknown>;
+  try {
+    if (s.type === 'file') {
+      if (typeof s.path !== 'string') return { error: 'the file transport spec has no path' };
+      return { transport: fileTransport(s.path) };
+    }
+    if (s.type === 'http') {
+      if (typeof s.url !== 'string') return { error: 'the http transport spec has no url' };
+      const number = (key: string): number | undefined => {
+        const v = s[key];
+        return v === undefined ? undefined : typeof v === 'number' ? v : NaN;
+      };
+      const endpoint = env?.endpoint ?? s.endpoint;
+      return {
+        transport: httpTransport(s.url, {
+          headers: s.headers as Record<string, string> | undefined,
+          timeoutMs: number('timeoutMs'),
+          gzipAboveBytes: number('gzipAboveBytes'),
+          maxResponseBytes: number('maxResponseBytes'),
+          allowInsecure: s.allowInsecure as boolean | undefined,
+          endpoint: typeof endpoint === 'string' ? endpoint : undefined,
+        }),
+      };
+    }
+    return { error: `unknown transport type ${JSON.stringify(String(s.type)).slice(0, 40)}` };
+  } catch (error) {
+    // The factories' TypeErrors are written for authors; here they describe a damaged spec.
+    return { error: `unusable transport spec: ${(error as Error)?.message ?? String(error)}` };
+  }
+}
