@@ -1,0 +1,9 @@
+'use strict';
+// A CommonJS consumer: loads tallyho through `require`.
+/* global require */
+/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS consumer is the point */
+const tallyho = require('tallyho');
+const { exercise } = require('./hand-applied.cjs');
+
+const result = exercise(tallyho, 'consumer-cjs');
+console.log(JSON.stringify({ ...result, resolved: require.resolve('tallyho') }));
