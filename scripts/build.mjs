@@ -29,13 +29,16 @@ for (const format of ['esm', 'cjs']) {
     treeShaking: true,
     legalComments: 'linked',
     define,
+    // The CommonJS twin finds the sender beside itself through this; the ESM build uses import.meta.url.
+    banner: format === 'cjs' ? { js: 'var __tallyhoModuleUrl = require("node:url").pathToFileURL(__filename).href;' } : {},
+    logOverride: { 'empty-import-meta': 'silent' },
     logLevel: 'warning',
   });
 }
 
-// The command: ESM only, run as a program.
+// The command and the detached sender: ESM programs, each one file.
 await build({
-  entryPoints: { cli: 'src/cli/main.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', sender: 'src/sender.ts' },
   outdir: 'dist',
   bundle: true,
   format: 'esm',

@@ -1,17 +1,26 @@
 import { onExit } from 'signal-exit';
-import { readEnv } from './config/env.js';
-import { type Home, resolveHome } from './config/home.js';
-import { createLog } from './config/log.js';
-import { resolveOptions, type TelemetryOptions } from './config/options.js';
+import { type EnvFacts, readEnv } from './config/env.js';
+import { type Home, homePaths, resolveHome } from './config/home.js';
+import { createLog, type Log } from './config/log.js';
+import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from './config/options.js';
 import { readConsentFiles, writeProjectConsent } from './consent/consent-files.js';
 import { type ConsentDecision, type ConsentRule, decideConsent } from './consent/decide.js';
+import { readKnownProject, recordKnownProject } from './consent/known-projects.js';
+import { noticeText } from './consent/notice.js';
 import { createTrack, type TrackDecorator, type TrackOptions } from './decorators/track.js';
+import { goneVersion, recordGone } from './delivery/gone.js';
 import { createReporter, type FlushResult } from './delivery/reporter.js';
-import { allocateCell, createCounterTable, recordDropped, type CounterTable } from './registry/counter-table.js';
-import { sharedState } from './registry/shared-state.js';
+import { launchSender } from './delivery/sender-launch.js';
+import { Spool } from './delivery/spool.js';
+import { createIdentity, type Identity, loadSalt } from './identity/identity.js';
+import { readMachineId } from './identity/machine-id.js';
+import { allocateCell, createCounterTable, type CounterTable, recordDropped } from './registry/counter-table.js';
+import { sharedState, type TestKitHook } from './registry/shared-state.js';
 import { atLeast } from './report/build-report.js';
 import { environmentFacts } from './report/environment.js';
 import type { Level } from './report/report.js';
+import { retryingTransport } from './transports/retrying.js';
+import { transportFromSpec } from './transports/transport-spec.js';
 import type { Transport } from './transports/transport.js';
 
 /** Why a project's telemetry is on or off, and what it does when on. */
@@ -28,15 +37,17 @@ export interface TelemetryStatus {
   readonly level: Level;
   /** The author's consent model. */
   readonly consent: 'opt-out' | 'opt-in';
-  /** Where reports go, by transport name. */
+  /** Where reports go, by transport name (URLs for HTTP transports). */
   readonly transports: readonly string[];
+  /** The periodic flush interval in seconds, or `false` when there is none. */
+  readonly timer: number | false;
   /** True when `TALLYHO_DRY_RUN` is set: reports are built and shown, never sent. */
   readonly dryRun: boolean;
 }
 
 /** Options of {@link Telemetry.shutdown}. */
 export interface ShutdownOptions {
-  /** How long the final flush may take. Default 5,000 ms. */
+  /** How long the final flush may take before `shutdown()` resolves anyway. Default 5,000 ms. */
   timeoutMs?: number;
 }
 
@@ -65,11 +76,15 @@ export interface Telemetry {
   setConsent(allow: boolean): boolean;
   /** Sends the counts since the last report now. Resolves, never rejects. */
   flush(): Promise<FlushResult>;
-  /** A final flush, then detaches exit hooks and timers. Resolves, never rejects. */
+  /**
+   * A final flush, then detaches the exit hook and the timer. Resolves, never rejects, within
+   * `timeoutMs`; what is still unsent then is spooled at exit. Counts after `shutdown()` are not reported.
+   */
   shutdown(options?: ShutdownOptions): Promise<FlushResult>;
 }
 
-const SEND_TIMEOUT_MS = 5000;
+const FLUSH_DEADLINE_MS = 10_000;
+const DEFAULT_TIMER_SEC = 3600;
 
 /**
  * Creates the telemetry of one project. Validates the options (a bad option throws a TypeError that
@@ -88,111 +103,209 @@ const SEND_TIMEOUT_MS = 5000;
  */
 export function createTelemetry(options: TelemetryOptions): Telemetry {
   const resolved = resolveOptions(options);
-  const { project, version, consent } = resolved;
   const env = readEnv();
-  const log = createLog(project, { debug: env.debug, showMe: env.showMe !== undefined });
+  const log = createLog(resolved.project, { debug: env.debug, showMe: env.showMe !== undefined });
   for (const warning of env.warnings) log.warn(warning);
-  const shared = sharedState();
-  const kit = shared.testKit;
-
-  let home: Home | undefined;
-  let decision: ConsentDecision;
-  if (kit !== undefined) {
-    decision = { enabled: true, rule: 'test-kit', reason: 'on under the tallyho/testing kit; reports go to memory' };
-  } else {
-    home = resolveHome(env.home);
-    decision = decideConsent(env, readConsentFiles(home, project, process.cwd()), resolved);
-  }
-  const level = env.level !== undefined && !atLeast(env.level, resolved.level) ? env.level : resolved.level;
-  const transports: readonly Transport[] =
-    kit !== undefined
-      ? [{ name: 'tallyho/testing', send: (report) => (kit.receive(report), Promise.resolve({ kind: 'success' })) }]
-      : resolved.transports;
+  const kit = sharedState().testKit;
+  const home = resolveHome(env.home);
+  const cwd = process.cwd();
+  const decide = (): ConsentDecision => {
+    if (kit !== undefined) return { enabled: true, rule: 'test-kit', reason: 'on under the tallyho/testing kit; reports go to memory' };
+    const decision = decideConsent(env, readConsentFiles(home, resolved.project, cwd), resolved);
+    if (decision.enabled && goneVersion(home, resolved.project) === resolved.version) {
+      return { enabled: false, rule: 'endpoint-gone', reason: `the endpoint answered 410 Gone for ${resolved.project} ${resolved.version}: collection has stopped` };
+    }
+    return decision;
+  };
+  const decision = decide();
   log.debug(`${decision.enabled ? 'on' : 'off'}: ${decision.reason}`);
+  return decision.enabled ? enabledTelemetry(resolved, env, log, home, decision, decide, kit) : disabledTelemetry(resolved, env, log, home, decision);
+}
 
-  const status = (): TelemetryStatus => ({
-    project,
-    version,
+function describe(resolved: ResolvedOptions, env: EnvFacts, decision: ConsentDecision, transports: readonly Transport[]): TelemetryStatus {
+  const level = env.level !== undefined && !atLeast(env.level, resolved.level) ? env.level : resolved.level;
+  return {
+    project: resolved.project,
+    version: resolved.version,
     enabled: decision.enabled,
     rule: decision.rule,
     reason: decision.reason,
     level,
-    consent,
+    consent: resolved.consent,
     transports: transports.map((t) => t.name),
+    timer: timerSeconds(resolved, env),
     dryRun: env.dryRun,
-  });
-  const setConsent = (allow: boolean): boolean => {
-    if (!allow) withdrawn = true;
-    try {
-      writeProjectConsent(home ?? resolveHome(env.home), project, allow);
-      log.debug(`consent for ${project} saved: ${allow ? 'in' : 'out'}`);
-      return true;
-    } catch (error) {
-      log.warn(`could not save consent for ${project}: ${(error as Error).message}`);
-      return false;
-    }
   };
-  let withdrawn = false;
+}
 
-  if (!decision.enabled) {
-    const off: FlushResult = { status: 'off', calls: 0, outcomes: [] };
-    const track = createTrack(undefined);
-    return {
-      track,
-      count: () => {},
-      status,
-      setConsent,
-      flush: () => Promise.resolve(off),
-      shutdown: () => Promise.resolve(off),
-    };
+/** The environment wins over the author's option; the interval is bounded when read. */
+function timerSeconds(resolved: ResolvedOptions, env: EnvFacts): number | false {
+  const on = env.timer ?? resolved.timer !== false;
+  if (!on) return false;
+  return env.timerIntervalSec ?? (resolved.timer === false ? DEFAULT_TIMER_SEC : resolved.timer.intervalSec);
+}
+
+function saveConsent(home: Home, resolved: ResolvedOptions, allow: boolean, log: Log): boolean {
+  try {
+    writeProjectConsent(home, resolved.project, allow);
+    if (!allow) new Spool(homePaths.spool(home, resolved.project)).purge();
+    log.debug(`consent for ${resolved.project} saved: ${allow ? 'in' : 'out'}`);
+    return true;
+  } catch (error) {
+    log.warn(`could not save consent for ${resolved.project}: ${(error as Error).message}`);
+    return false;
   }
+}
 
-  const table = tableFor(shared.tables, project);
+/** Off: nothing registered, written, opened or spawned; `track()` returns the originals. */
+function disabledTelemetry(resolved: ResolvedOptions, env: EnvFacts, log: Log, home: Home, decision: ConsentDecision): Telemetry {
+  const off: FlushResult = { status: 'off', calls: 0, outcomes: [] };
+  const status = describe(resolved, env, decision, resolved.transports);
+  return {
+    track: createTrack(undefined),
+    count: () => {},
+    status: () => status,
+    setConsent: (allow) => saveConsent(home, resolved, allow, log),
+    flush: () => Promise.resolve(off),
+    shutdown: () => Promise.resolve(off),
+  };
+}
+
+function enabledTelemetry(
+  resolved: ResolvedOptions,
+  env: EnvFacts,
+  log: Log,
+  home: Home,
+  decision: ConsentDecision,
+  decide: () => ConsentDecision,
+  kit: TestKitHook | undefined,
+): Telemetry {
+  const { project, version } = resolved;
+  const underKit = kit !== undefined;
+  const transports: readonly Transport[] = underKit
+    ? [{ name: 'tallyho/testing', send: (report) => (kit.receive(report), Promise.resolve({ kind: 'success' as const })) }]
+    : resolved.transports.map((t) => retryingTransport(withEndpoint(t, env.endpoint), { deadlineMs: FLUSH_DEADLINE_MS }));
+  const status = describe(resolved, env, decision, resolved.transports);
+  const identity = underKit || !atLeast(status.level, 'usage') ? undefined : identityFor(project, status.level, env, home, log);
+  if (!underKit) firstRun(resolved, status, env, home, log);
+
+  let withdrawn = false;
+  const table = tableFor(sharedState().tables, project);
   const reporter = createReporter({
     table,
-    context: { project, version, level, facts: environmentFacts(), ci: env.ci },
+    context: { project, version, level: status.level, facts: environmentFacts(), ci: env.ci, identity },
+    consent: resolved.consent,
+    optOutEnv: resolved.optOutEnv,
     transports,
     showMe: env.showMe,
     dryRun: env.dryRun,
     log,
-    sendTimeoutMs: SEND_TIMEOUT_MS,
-    consentHolds: () => !withdrawn,
+    spool: underKit ? undefined : new Spool(homePaths.spool(home, project)),
+    // Consent holds after the fact: a `tallyho optout` while this process runs stops its next send.
+    consentHolds: () => !withdrawn && decide().enabled,
+    onGone: () => recordGone(home, project, version),
+    launchSender: () => launchSender(home, log),
   });
-  const track = createTrack({ table, wrappers: shared.wrappers, warn: log.warn });
 
-  // Under the testing kit nothing outlives the test: no exit hook.
-  let detachExit =
-    kit !== undefined
-      ? () => {}
-      : onExit((_code, signal) => {
-          try {
-            reporter.flushAtExit(signal === null ? 'exit' : 'signal');
-          } catch (error) {
-            log.warn(`exit report failed: ${(error as Error)?.message ?? String(error)}`);
-          }
-          // Never return true: that would stop signal-exit from re-raising the host's signal.
-        });
+  let detachExit = underKit
+    ? () => {}
+    : onExit((_code, signal) => {
+        try {
+          reporter.flushAtExit(signal === null ? 'exit' : 'signal');
+        } catch (error) {
+          log.warn(`exit report failed: ${(error as Error)?.message ?? String(error)}`);
+        }
+        // Never return true: that would stop signal-exit from re-raising the host's signal.
+      });
+  let timer: NodeJS.Timeout | undefined;
+  if (status.timer !== false && !underKit) {
+    timer = setInterval(() => void reporter.flush('timer'), status.timer * 1000);
+    timer.unref();
+  }
 
   return {
-    track,
+    track: createTrack({ table, wrappers: sharedState().wrappers, warn: log.warn }),
     count: (name, n = 1) => countManual(table, resolved.maxNames, name, n, log),
-    status,
-    setConsent,
-    flush: () => reporter.flush('manual'),
+    status: () => status,
+    setConsent(allow) {
+      if (!allow) withdrawn = true;
+      return saveConsent(home, resolved, allow, log);
+    },
+    flush: () => reporter.flush('manual', AbortSignal.timeout(FLUSH_DEADLINE_MS + 1000)),
     async shutdown(shutdownOptions = {}) {
-      detachExit();
-      detachExit = () => {};
-      const timeoutMs = shutdownOptions.timeoutMs ?? SEND_TIMEOUT_MS;
-      let timer: NodeJS.Timeout | undefined;
+      clearInterval(timer);
+      const timeoutMs = shutdownOptions.timeoutMs ?? 5000;
+      const stop = new AbortController();
+      let wait: NodeJS.Timeout | undefined;
       const late = new Promise<FlushResult>((resolve) => {
-        timer = setTimeout(() => resolve({ status: 'failed', calls: 0, outcomes: [] }), timeoutMs);
-        timer.unref();
+        wait = setTimeout(() => {
+          stop.abort();
+          resolve({ status: 'timeout', calls: 0, outcomes: [] });
+        }, timeoutMs);
+        wait.unref();
       });
-      const result = await Promise.race([reporter.flush('manual'), late]);
-      clearTimeout(timer);
+      const result = await Promise.race([reporter.flush('manual', stop.signal), late]);
+      clearTimeout(wait);
+      // The exit hook stays until the flush is over: a report still in flight is spooled at exit.
+      if (result.status !== 'timeout') {
+        detachExit();
+        detachExit = () => {};
+      }
       return result;
     },
   };
+}
+
+/** `TALLYHO_ENDPOINT` replaces the URL of HTTP transports (OTLP ones follow the OpenTelemetry variables). */
+function withEndpoint(transport: Transport, endpoint: string | undefined): Transport {
+  if (endpoint === undefined || transport.spec?.type !== 'http') return transport;
+  const rebuilt = transportFromSpec({ ...transport.spec, endpoint });
+  return 'transport' in rebuilt ? rebuilt.transport : transport;
+}
+
+/** Salted identifiers, for `usage` and above; the machine id only where it is used (`full`, or a machine salt). */
+function identityFor(project: string, level: Level, env: EnvFacts, home: Home, log: Log): Identity {
+  let machineId: string | undefined;
+  let machineRead = false;
+  const readOnce = (): string | undefined => {
+    if (!machineRead) {
+      machineId = readMachineId();
+      machineRead = true;
+    }
+    return machineId;
+  };
+  const salt = loadSalt(home, env.saltType ?? 'random', readOnce, log);
+  return createIdentity(project, salt, level === 'full' ? readOnce() : undefined);
+}
+
+/**
+ * The first time a project is on for this machine: the notice, once, on a terminal and never in CI;
+ * and the project's entry in the list `tallyho status` reads (written only when it changes).
+ */
+function firstRun(resolved: ResolvedOptions, status: TelemetryStatus, env: EnvFacts, home: Home, log: Log): void {
+  try {
+    const previous = readKnownProject(home, resolved.project);
+    let noticeShown = previous?.noticeShown ?? false;
+    if (!noticeShown && process.stderr.isTTY && !env.ci) {
+      process.stderr.write(noticeText(resolved.project, status.level, resolved.notice));
+      noticeShown = true;
+    }
+    recordKnownProject(
+      home,
+      {
+        project: resolved.project,
+        version: resolved.version,
+        level: status.level,
+        consent: resolved.consent,
+        ...(resolved.optOutEnv === undefined ? {} : { optOutEnv: resolved.optOutEnv }),
+        endpoints: status.transports,
+        noticeShown,
+      },
+      previous,
+    );
+  } catch (error) {
+    log.warn(`could not record ${resolved.project} in ${home.config}: ${(error as Error).message}`);
+  }
 }
 
 /** The project's counter table, shared with any other copy of tallyho in the process. */
@@ -207,10 +320,10 @@ function tableFor(tables: Map<string, CounterTable>, project: string): CounterTa
 
 const PRINTABLE = /^[^\p{C}]{1,200}$/u;
 
-function countManual(table: CounterTable, maxNames: number, name: string, n: number, log: { warn(m: string): void }): void {
+function countManual(table: CounterTable, maxNames: number, name: string, n: number, log: Log): void {
   if (!Number.isSafeInteger(n) || n <= 0) {
     recordDropped(table, 'invalid', 1);
-    log.warn(`count(${JSON.stringify(String(name)).slice(0, 60)}, ${String(n)}) ignored: n must be a positive whole number`);
+    log.warn(`count() ignored a call whose n (${String(n).slice(0, 20)}) is not a positive whole number`);
     return;
   }
   let cell = table.manual.get(name);
@@ -228,6 +341,10 @@ function countManual(table: CounterTable, maxNames: number, name: string, n: num
     cell = allocateCell(table, name);
     table.manual.set(name, cell);
   }
+  // Past 2^53 a double stops counting exactly: what does not fit is dropped, never rounded.
+  if (cell.calls + n > Number.MAX_SAFE_INTEGER) {
+    recordDropped(table, 'overflow', n);
+    return;
+  }
   cell.calls += n;
 }
-

@@ -1,3 +1,12 @@
+import { readdirSync } from 'node:fs';
+import { readEnv } from '../config/env.js';
+import { readJsonFile } from '../config/files.js';
+import { type Home, homePaths, resolveHome } from '../config/home.js';
+import { readConsentFiles, writeGlobalSwitch, writeProjectConsent } from '../consent/consent-files.js';
+import { decideConsent } from '../consent/decide.js';
+import { listKnownProjects, readKnownProject } from '../consent/known-projects.js';
+import { goneVersion } from '../delivery/gone.js';
+import { Spool } from '../delivery/spool.js';
 import { VERSION } from '../version.js';
 
 /** Where the command writes. */
@@ -8,22 +17,226 @@ export interface CliStreams {
 
 const USAGE = `Usage: tallyho <command> [options]
 
+See and control the usage telemetry of libraries built with tallyho, on this machine.
+
 Commands:
-  --help       show this help
-  --version    print tallyho's version
+  status [project...] [--json]   whether each project reports, which rule decided it, its level,
+                                 where it sends (for firewalls) and the reports waiting to be sent
+  disable                        turn telemetry off for every project (deletes waiting reports)
+  enable                         undo "disable"
+  optout <project>               turn one project off (deletes its waiting reports)
+  optin <project>                turn one project on, also where it asks first, in CI or under tests
+  show [project...]              print the waiting reports, exactly as they will be sent
+  purge [project...]             delete the waiting reports
+  --help                         show this help
+  --version                      print tallyho's version
+
+Without a command: the same as --help. Environment: DO_NOT_TRACK=1 or TALLYHO_DISABLE=1 turn
+everything off; TALLYHO_OPTOUT=a,b turns projects off; TALLYHO_SHOW_ME=1 prints every report sent;
+TALLYHO_HOME=DIR moves tallyho's files.
 `;
 
-/** Runs the `tallyho` command; returns the exit code (0 success, 2 usage error). */
-export function runCli(args: readonly string[], streams: CliStreams): number {
-  const [command] = args;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    streams.out.write(USAGE);
-    return 0;
+const PROJECT = /^[a-z0-9@/._-]{1,100}$/;
+
+class UsageError extends Error {}
+
+/** Runs the `tallyho` command; returns the exit code (0 success, 1 failure, 2 usage error). */
+export function runCli(args: readonly string[], streams: CliStreams, cwd = process.cwd()): number {
+  try {
+    return run(args, streams, cwd);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      streams.err.write(`tallyho: ${error.message}\nRun "tallyho --help" for the commands.\n`);
+      return 2;
+    }
+    streams.err.write(`tallyho: ${(error as Error).message}\n`);
+    return 1;
   }
-  if (command === '--version' || command === '-v') {
-    streams.out.write(`${VERSION}\n`);
-    return 0;
+}
+
+function run(args: readonly string[], streams: CliStreams, cwd: string): number {
+  const [command, ...rest] = args;
+  const flags = rest.filter((a) => a.startsWith('-'));
+  const names = rest.filter((a) => !a.startsWith('-'));
+  const env = readEnv();
+  const home = resolveHome(env.home);
+  const { out } = streams;
+
+  const allowFlags = (...allowed: string[]) => {
+    const bad = flags.find((f) => !allowed.includes(f));
+    if (bad !== undefined) throw new UsageError(`"${command}" does not take ${bad}`);
+  };
+  const checkNames = () => {
+    const bad = names.find((n) => !PROJECT.test(n) || n.includes('..'));
+    if (bad !== undefined) throw new UsageError(`"${bad}" is not a project name (a-z 0-9 @ / . _ -)`);
+  };
+  const one = (): string => {
+    if (names.length !== 1) throw new UsageError(`usage: tallyho ${command} <project>`);
+    checkNames();
+    return names[0]!;
+  };
+
+  switch (command) {
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      out.write(USAGE);
+      return 0;
+    case '--version':
+    case '-v':
+      out.write(`${VERSION}\n`);
+      return 0;
+    case 'status': {
+      allowFlags('--json');
+      checkNames();
+      const report = statusReport(home, names, cwd);
+      out.write(flags.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+      return 0;
+    }
+    case 'disable':
+    case 'enable': {
+      allowFlags();
+      if (names.length > 0) throw new UsageError(`usage: tallyho ${command} (for one project: tallyho ${command === 'disable' ? 'optout' : 'optin'} <project>)`);
+      writeGlobalSwitch(home, command === 'enable');
+      if (command === 'disable') {
+        const purged = spools(home).reduce((n, s) => n + s.spool.purge(), 0);
+        out.write(`tallyho: telemetry is off for every project on this machine${purged ? ` (${purged} waiting reports deleted)` : ''}.\n`);
+      } else {
+        out.write('tallyho: the global switch is on again; each project follows its own settings (tallyho status).\n');
+      }
+      return 0;
+    }
+    case 'optout':
+    case 'optin': {
+      allowFlags();
+      const project = one();
+      writeProjectConsent(home, project, command === 'optin');
+      if (command === 'optout') {
+        const purged = new Spool(homePaths.spool(home, project)).purge();
+        out.write(`tallyho: ${project} is off on this machine${purged ? ` (${purged} waiting reports deleted)` : ''}.\n`);
+      } else {
+        out.write(`tallyho: ${project} is opted in on this machine.\n`);
+      }
+      return 0;
+    }
+    case 'show': {
+      allowFlags();
+      checkNames();
+      let shown = 0;
+      for (const { project, spool } of spools(home, names)) {
+        for (const entry of spool.list()) {
+          out.write(`# ${project} -> ${entry.transport.name} (waiting since ${new Date(entry.createdAt).toISOString()}, ${entry.attempts} attempts)\n`);
+          out.write(`${JSON.stringify(entry.report)}\n`);
+          shown++;
+        }
+      }
+      if (shown === 0) out.write('tallyho: no reports are waiting to be sent.\n');
+      return 0;
+    }
+    case 'purge': {
+      allowFlags();
+      checkNames();
+      const purged = spools(home, names).reduce((n, s) => n + s.spool.purge(), 0);
+      out.write(`tallyho: ${purged} waiting report${purged === 1 ? '' : 's'} deleted.\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
   }
-  streams.err.write(`tallyho: unknown command "${command}"\n\n${USAGE}`);
-  return 2;
+}
+
+/** What `tallyho status --json` prints. */
+export interface StatusReport {
+  readonly home: Home;
+  readonly globalSwitch: 'on' | 'off' | 'unreadable';
+  readonly projects: readonly {
+    readonly project: string;
+    readonly version: string | undefined;
+    readonly enabled: boolean;
+    readonly rule: string;
+    readonly reason: string;
+    readonly level: string | undefined;
+    readonly consent: string | undefined;
+    readonly endpoints: readonly string[];
+    readonly waitingReports: number;
+  }[];
+}
+
+function statusReport(home: Home, named: readonly string[], cwd: string): StatusReport {
+  const env = readEnv();
+  const settings = readJsonFile(homePaths.settings(home));
+  const globalSwitch = settings.kind === 'absent' ? 'on' : settings.kind === 'ok' ? (settings.value.disabled === true ? 'off' : 'on') : 'unreadable';
+  const projects = named.length > 0 ? [...named] : knownProjectNames(home);
+  return {
+    home,
+    globalSwitch,
+    projects: projects.map((project) => {
+      const known = readKnownProject(home, project);
+      const consent = known?.consent === 'opt-in' ? 'opt-in' : 'opt-out';
+      let decision = decideConsent(env, readConsentFiles(home, project, cwd), { project, consent, optOutEnv: known?.optOutEnv });
+      if (decision.enabled && known !== undefined && goneVersion(home, project) === known.version) {
+        decision = { enabled: false, rule: 'endpoint-gone', reason: `the endpoint answered 410 Gone for ${project} ${known.version}` };
+      }
+      return {
+        project,
+        version: known?.version,
+        enabled: decision.enabled,
+        rule: decision.rule,
+        reason: decision.reason,
+        level: known?.level,
+        consent: known?.consent,
+        endpoints: known?.endpoints ?? [],
+        waitingReports: new Spool(homePaths.spool(home, project)).list().length,
+      };
+    }),
+  };
+}
+
+function formatStatus(report: StatusReport): string {
+  const lines = [
+    `tallyho ${VERSION}; files in ${report.home.config} (waiting reports in ${report.home.cache})`,
+    `global switch: ${report.globalSwitch}${report.globalSwitch === 'on' ? ' (turn off for every project: tallyho disable)' : ' (tallyho enable to undo)'}`,
+    '',
+  ];
+  if (report.projects.length === 0) lines.push('No project has reported from this machine yet. Name one: tallyho status <project>', '');
+  for (const p of report.projects) {
+    lines.push(`${p.project}${p.version ? ` ${p.version}` : ''}: ${p.enabled ? 'ON' : 'OFF'} (${p.rule}): ${p.reason}`);
+    if (p.level !== undefined) lines.push(`  level: ${p.level}; consent: ${p.consent}`);
+    lines.push(`  sends to: ${p.endpoints.length > 0 ? p.endpoints.join(', ') : '(unknown until it runs here)'}`);
+    lines.push(`  waiting reports: ${p.waitingReports}${p.waitingReports ? ' (tallyho show / tallyho purge)' : ''}`);
+    if (p.enabled) lines.push(`  turn off: tallyho optout ${p.project}`);
+    lines.push('');
+  }
+  return `${lines.join('\n')}`;
+}
+
+/** Projects this machine knows: from the list of projects that ran, consent files, and the spool. */
+function knownProjectNames(home: Home): string[] {
+  const names = new Set(listKnownProjects(home).map((k) => k.project));
+  for (const dir of [`${home.config}/consent`, homePaths.spoolRoot(home)]) {
+    for (const name of safeReaddir(dir)) {
+      if (name === 'sender.lock') continue;
+      try {
+        const project = decodeURIComponent(name.replace(/\.json$/, ''));
+        if (PROJECT.test(project)) names.add(project);
+      } catch {
+        // Not one of ours.
+      }
+    }
+  }
+  return [...names].sort();
+}
+
+function spools(home: Home, named: readonly string[] = []): { project: string; spool: Spool }[] {
+  const projects = named.length > 0 ? named : knownProjectNames(home);
+  return projects.map((project) => ({ project, spool: new Spool(homePaths.spool(home, project)) }));
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

@@ -156,3 +156,16 @@ export function readEnv(env: Env = process.env, isCI: boolean = env === process.
     optedOutBy: (variable) => variable !== undefined && optOutFlag(env[variable]),
   };
 }
+
+/**
+ * The environment for the detached sender: the host's, less what would load host code into it
+ * (`NODE_OPTIONS` can `--require` anything) or change how Node runs it.
+ */
+export function senderEnvironment(env: Env = process.env): Record<string, string> {
+  const scrubbed: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined || key === 'NODE_OPTIONS' || key === 'NODE_PATH' || key.startsWith('NODE_REPL')) continue;
+    scrubbed[key] = value;
+  }
+  return scrubbed;
+}

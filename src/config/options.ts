@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { TIMER_INTERVAL_BOUNDS } from './env.js';
 import { lazySchema } from './lazy.js';
 import type { Level } from '../report/report.js';
 import type { Transport } from '../transports/transport.js';
@@ -30,6 +31,11 @@ export interface TelemetryOptions {
   optOutEnv?: string;
   /** How many distinct names `count()` may create before further names overflow. Default 2,000. */
   maxNames?: number;
+  /**
+   * Your own wording of the first-run notice's opening sentence. The lines that tell the user how to
+   * see what is sent and how to turn it off are always added. Default: a sentence built from the level.
+   */
+  notice?: string;
 }
 
 /** The options after validation, with defaults filled in. */
@@ -42,6 +48,7 @@ export interface ResolvedOptions {
   readonly consent: 'opt-out' | 'opt-in';
   readonly optOutEnv?: string | undefined;
   readonly maxNames: number;
+  readonly notice?: string | undefined;
 }
 
 const PROJECT = /^[a-z0-9@/._-]{1,100}$/;
@@ -64,15 +71,20 @@ const optionsSchema = lazySchema(() => {
     transports: z._default(z.array(transport, { error: 'must be an array of transports' }), []),
     level: z._default(z.enum(['basic', 'usage', 'full'], { error: 'must be "basic", "usage" or "full"' }), 'usage'),
     timer: z._default(
-      z.union([z.literal(false), z.object({ intervalSec: z.number().check(z.gte(1)) })], {
-        error: 'must be false or { intervalSec: n } with n >= 1',
-      }),
+      z.union(
+        [
+          z.literal(false),
+          z.object({ intervalSec: z.int().check(z.gte(TIMER_INTERVAL_BOUNDS.min), z.lte(TIMER_INTERVAL_BOUNDS.max)) }),
+        ],
+        { error: `must be false or { intervalSec: n } with n a whole number from ${TIMER_INTERVAL_BOUNDS.min} to ${TIMER_INTERVAL_BOUNDS.max}` },
+      ),
       false,
     ),
     consent: z._default(z.enum(['opt-out', 'opt-in'], { error: 'must be "opt-out" or "opt-in"' }), 'opt-out'),
     optOutEnv: z.optional(
       z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name such as ACME_TELEMETRY_DISABLED' })),
     ),
+    notice: z.optional(z.string().check(z.maxLength(1000, { error: 'must be at most 1,000 characters' }))),
     maxNames: z._default(z.int({ error: 'must be a whole number' }).check(z.gte(1), z.lte(100_000)), 2000),
   });
 });

@@ -15,6 +15,7 @@ export type ConsentRule =
   | 'opt-in-required'
   | 'opted-in'
   | 'default-on'
+  | 'endpoint-gone'
   | 'test-kit';
 
 /** On or off, the rule that decided it, and a sentence a user can act on. */

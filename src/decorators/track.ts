@@ -229,6 +229,24 @@ function ownerClass(self: unknown, wrapper: Function, context: DecoratorContext)
     }
     proto = Object.getPrototypeOf(proto) as object | null;
   }
-  // A #private method lives on no prototype: the instance's own class is the best that can be known.
-  return context.private ? (self as { constructor: Function }).constructor : undefined;
+  if (!context.private) return undefined;
+  // A #private method lives on no prototype, and the first instance may be a subclass's. Each class
+  // owns its own decorator metadata object, when the compiler provides one (esbuild always does, tsc
+  // where Symbol.metadata exists): it tells the declaring class apart. Without it, the instance's own
+  // class is the best that can be known.
+  const metadata = (context as { metadata?: unknown }).metadata;
+  if (typeof metadata === 'object' && metadata !== null) {
+    for (let p = Object.getPrototypeOf(self) as object | null; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+      const cls = Object.getOwnPropertyDescriptor(p, 'constructor')?.value as unknown;
+      if (typeof cls === 'function' && ownsMetadata(cls, metadata)) return cls;
+    }
+  }
+  return (self as { constructor: Function }).constructor;
+}
+
+function ownsMetadata(cls: Function, metadata: object): boolean {
+  for (const key of Object.getOwnPropertySymbols(cls)) {
+    if (Object.getOwnPropertyDescriptor(cls, key)?.value === metadata) return true;
+  }
+  return false;
 }

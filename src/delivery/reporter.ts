@@ -1,23 +1,27 @@
 import type { ShowMe } from '../config/env.js';
 import type { Log } from '../config/log.js';
-import { isIdle, recordDropped, takeDelta, type CounterTable } from '../registry/counter-table.js';
+import { type CounterTable, isIdle, recordDropped, takeDelta } from '../registry/counter-table.js';
 import { buildReport, type ReportContext, totalCalls } from '../report/build-report.js';
-import type { Report, Trigger } from '../report/report.js';
+import type { DropReason, Report, Trigger } from '../report/report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
+import { deliverSpooled, retryDelayMs } from './deliver-spooled.js';
 import { showReport } from './show-me.js';
+import type { Claim, Spool, SpoolEntry } from './spool.js';
 
 /** What one flush did. `flush()` and `shutdown()` resolve with it and never reject. */
 export interface FlushResult {
   /**
    * - `sent`: every transport took the report.
-   * - `partial`: some transports took it; `outcomes` says which did not.
-   * - `failed`: no transport took it; its counts are reported as dropped.
+   * - `queued`: some transport could not be reached in time; the report waits in the spool for a
+   *   later attempt (this process's next flush, the detached sender, or the next run).
+   * - `failed`: some transport refused the report for good; its counts are reported as dropped.
    * - `empty`: nothing was counted since the last report.
-   * - `shown`: built and shown, but there is nowhere to send it (dry run, or no transports).
-   * - `off`: telemetry is off for this project.
+   * - `shown`: built and shown, but not sent (`TALLYHO_DRY_RUN`, or no transports).
+   * - `off`: telemetry is off for this project, or consent was withdrawn.
    * - `invalid`: the report failed validation and was dropped (counted).
+   * - `timeout`: `shutdown()` stopped waiting; what was unsent is spooled at exit.
    */
-  readonly status: 'sent' | 'partial' | 'failed' | 'empty' | 'shown' | 'off' | 'invalid';
+  readonly status: 'sent' | 'queued' | 'failed' | 'empty' | 'shown' | 'off' | 'invalid' | 'timeout';
   /** The report's id, when one was built. */
   readonly reportId?: string;
   /** Calls the report counted. */
@@ -30,32 +34,41 @@ export interface FlushResult {
 export interface ReporterOptions {
   readonly table: CounterTable;
   readonly context: ReportContext;
+  readonly consent: 'opt-out' | 'opt-in';
+  readonly optOutEnv: string | undefined;
+  /** The transports, each wrapped to retry within the flush deadline. */
   readonly transports: readonly Transport[];
   readonly showMe: ShowMe | undefined;
   readonly dryRun: boolean;
   readonly log: Log;
-  /** How long one send may take before it is aborted. */
-  readonly sendTimeoutMs: number;
+  /** Where undelivered reports wait; `undefined` under the test kit. */
+  readonly spool: Spool | undefined;
   /** Checked again before every send: consent holds after the fact. */
   readonly consentHolds: () => boolean;
-  /** Receives what could not be sent in process (the spool); `undefined` before it exists. */
-  readonly atExit?: (report: Report) => void;
+  /** Called on `410 Gone`. */
+  readonly onGone: () => void;
+  /** Starts the detached sender at exit when a spooled report can be sent without the host. */
+  readonly launchSender: () => void;
 }
 
 /** Builds, shows and sends reports for one telemetry. */
 export interface Reporter {
   /** Sends the delta since the last report. Flushes never overlap: a second waits for the first. */
-  flush(trigger: Trigger): Promise<FlushResult>;
-  /** At exit: builds and shows the last delta synchronously and hands it to `atExit`. */
+  flush(trigger: Trigger, signal?: AbortSignal): Promise<FlushResult>;
+  /** At exit: builds and shows the last delta synchronously and spools it; never touches the network. */
   flushAtExit(trigger: Trigger): void;
 }
 
 export function createReporter(options: ReporterOptions): Reporter {
-  const { table, context, transports, log } = options;
+  const { table, context, transports, log, spool } = options;
   let queue: Promise<unknown> = Promise.resolve();
+  let drained = false;
+  /** Spool files this process is sending right now: released for the sender if the process exits first. */
+  const inFlight = new Set<Claim>();
 
-  /** Takes the delta and turns it into a validated, shown report; `undefined` when there is nothing to say. */
-  function nextReport(trigger: Trigger): { report?: Report; result?: FlushResult } {
+  /** Takes the delta and turns it into a validated, shown report. */
+  function nextReport(trigger: Trigger): { report: Report } | { result: FlushResult } {
+    if (spool !== undefined) mergeDropped(spool.takeDrops());
     if (isIdle(table)) return { result: { status: 'empty', calls: 0, outcomes: [] } };
     const delta = takeDelta(table, Date.now());
     const report = buildReport(delta, trigger, context);
@@ -69,32 +82,95 @@ export function createReporter(options: ReporterOptions): Reporter {
     return { report };
   }
 
-  async function send(report: Report): Promise<FlushResult> {
-    const calls = totalCalls(report.counts);
-    if (options.dryRun || transports.length === 0) {
-      log.debug(`report ${report.id} built (${calls} calls); ${options.dryRun ? 'dry run: not sent' : 'no transports configured'}`);
-      return { status: 'shown', reportId: report.id, calls, outcomes: [] };
-    }
-    const outcomes = await Promise.all(
-      transports.map(async (transport) => ({ transport: transport.name, outcome: await sendOne(transport, report) })),
-    );
-    const delivered = outcomes.filter((o) => o.outcome.kind === 'success').length;
-    for (const { transport, outcome } of outcomes) {
-      if (outcome.kind === 'success') log.debug(`report ${report.id} delivered to ${transport}`);
-      else log.warn(`report ${report.id} not delivered to ${transport}: ${outcome.reason}`);
-    }
-    if (delivered < outcomes.length) {
-      // Lost on at least one destination: said once, whatever the number of destinations that missed it.
-      const final = outcomes.some((o) => o.outcome.kind === 'failure');
-      recordDropped(table, final ? 'refused' : 'network', calls);
-    }
-    const status = delivered === outcomes.length ? 'sent' : delivered === 0 ? 'failed' : 'partial';
-    return { status, reportId: report.id, calls, outcomes };
+  function mergeDropped(dropped: Partial<Record<DropReason, number>>): void {
+    for (const [reason, n] of Object.entries(dropped)) if (n) recordDropped(table, reason as DropReason, n);
   }
 
-  async function sendOne(transport: Transport, report: Report): Promise<SendOutcome> {
+  function entryFor(report: Report, transport: Transport, now: number, attempts: number, retryAfterMs?: number): SpoolEntry {
+    return {
+      project: context.project,
+      version: context.version,
+      consent: options.consent,
+      optOutEnv: options.optOutEnv,
+      transport: { name: transport.name, ...(transport.spec === undefined ? {} : { spec: transport.spec }) },
+      report,
+      createdAt: now,
+      attempts,
+      nextAttemptAt: attempts === 0 ? now : now + retryDelayMs(attempts, retryAfterMs),
+    };
+  }
+
+  /** Keeps a report for a transport that could not take it now; a spool that cannot be written loses it, counted. */
+  function keep(report: Report, transport: Transport, index: number, attempts: number, retryAfterMs?: number): void {
+    const calls = totalCalls(report.counts);
+    if (spool !== undefined && spool.add(entryFor(report, transport, Date.now(), attempts, retryAfterMs), index)) return;
+    recordDropped(table, 'network', calls);
+    log.warn(`report ${report.id} could not be kept for ${transport.name}; ${calls} calls counted as dropped (network)`);
+  }
+
+  /** The host's first flush also delivers what earlier runs left waiting (never at import). */
+  async function drain(signal: AbortSignal): Promise<void> {
+    if (drained || spool === undefined) return;
+    drained = true;
+    mergeDropped(spool.tidy(Date.now()));
+    mergeDropped(spool.takeDrops());
+    const claims = spool.claimDue(Date.now());
+    if (claims.length === 0) return;
+    for (const claim of claims) inFlight.add(claim);
+    const byName = new Map(transports.map((t) => [t.name, t]));
+    await deliverSpooled(
+      {
+        spool,
+        log,
+        now: Date.now,
+        signal,
+        transportFor: (entry) => byName.get(entry.transport.name),
+        consentHolds: () => options.consentHolds(),
+        onGone: () => options.onGone(),
+      },
+      claims,
+    );
+    for (const claim of claims) inFlight.delete(claim);
+    mergeDropped(spool.takeDrops());
+  }
+
+  async function send(report: Report, signal: AbortSignal): Promise<FlushResult> {
+    const calls = totalCalls(report.counts);
+    // Written ahead, already claimed: a process that exits or dies while sending loses nothing.
+    const now = Date.now();
+    const claims = transports.map((transport, index) => spool?.addClaimed(entryFor(report, transport, now, 0), index));
+    for (const claim of claims) if (claim !== undefined) inFlight.add(claim);
+    const outcomes = await Promise.all(
+      transports.map(async (transport) => ({ transport: transport.name, outcome: await sendOne(transport, report, signal) })),
+    );
+    let queued = false;
+    let refused = false;
+    outcomes.forEach(({ transport, outcome }, index) => {
+      const claim = claims[index];
+      if (claim !== undefined) inFlight.delete(claim);
+      if (outcome.kind === 'success') {
+        if (claim !== undefined) spool?.remove(claim);
+        log.debug(`report ${report.id} delivered to ${transport}`);
+      } else if (outcome.kind === 'retryable') {
+        queued = true;
+        if (claim !== undefined) spool?.release(claim, { attempts: 1, nextAttemptAt: Date.now() + retryDelayMs(1, outcome.retryAfterMs) });
+        else keep(report, transports[index]!, index, 1, outcome.retryAfterMs);
+        log.debug(`report ${report.id} kept for a later attempt at ${transport}: ${outcome.reason}`);
+      } else {
+        if (claim !== undefined) spool?.remove(claim);
+        refused = true;
+        if (outcome.gone) options.onGone();
+        log.warn(`report ${report.id} refused by ${transport}: ${outcome.reason}; ${calls} calls reported as dropped`);
+      }
+    });
+    // Lost on at least one destination: said once, whatever the number of destinations that refused it.
+    if (refused) recordDropped(table, 'refused', calls);
+    return { status: refused ? 'failed' : queued ? 'queued' : 'sent', reportId: report.id, calls, outcomes };
+  }
+
+  async function sendOne(transport: Transport, report: Report, signal: AbortSignal): Promise<SendOutcome> {
     try {
-      return await transport.send(report, { signal: AbortSignal.timeout(options.sendTimeoutMs) });
+      return await transport.send(report, { signal });
     } catch (error) {
       // A transport must not throw; one that does is treated as a final failure, never passed on.
       return { kind: 'failure', reason: `transport threw: ${(error as Error)?.message ?? String(error)}` };
@@ -102,24 +178,40 @@ export function createReporter(options: ReporterOptions): Reporter {
   }
 
   return {
-    flush(trigger) {
+    flush(trigger, signal = new AbortController().signal) {
       const run = queue.then(async (): Promise<FlushResult> => {
         if (!options.consentHolds()) return { status: 'off', calls: 0, outcomes: [] };
-        const { report, result } = nextReport(trigger);
-        return report === undefined ? result! : send(report);
+        const sending = !options.dryRun && transports.length > 0;
+        if (sending) await drain(signal);
+        const next = nextReport(trigger);
+        if ('result' in next) return next.result;
+        const { report } = next;
+        if (!sending) {
+          log.debug(`report ${report.id} built (${totalCalls(report.counts)} calls); ${options.dryRun ? 'dry run: not sent' : 'no transports'}`);
+          return { status: 'shown', reportId: report.id, calls: totalCalls(report.counts), outcomes: [] };
+        }
+        return send(report, signal);
       });
       queue = run.catch(() => undefined);
-      return run.catch((error: unknown) => {
+      return run.catch((error: unknown): FlushResult => {
         log.warn(`flush failed: ${(error as Error)?.message ?? String(error)}`);
-        return { status: 'failed', calls: 0, outcomes: [] } satisfies FlushResult;
+        return { status: 'failed', calls: 0, outcomes: [] };
       });
     },
     flushAtExit(trigger) {
       if (!options.consentHolds()) return;
-      const { report } = nextReport(trigger);
-      if (report === undefined) return;
-      if (options.atExit !== undefined) options.atExit(report);
-      else log.debug(`report ${report.id} built at ${trigger} (${totalCalls(report.counts)} calls)`);
+      // Reports this process was still sending go back to the spool, due now.
+      for (const claim of inFlight) spool?.release(claim, { attempts: claim.entry.attempts, nextAttemptAt: Date.now() });
+      const due = inFlight.size > 0;
+      inFlight.clear();
+      const next = nextReport(trigger);
+      const spooled = !('result' in next) && !options.dryRun && transports.length > 0;
+      if (spooled) {
+        // Exit never waits for the network: the report goes to the spool, synchronously.
+        transports.forEach((transport, index) => keep(next.report, transport, index, 0));
+        log.debug(`report ${next.report.id} spooled at ${trigger}`);
+      }
+      if ((spooled || due) && transports.some((t) => t.spec !== undefined)) options.launchSender();
     },
   };
 }

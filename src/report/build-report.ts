@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Identity } from '../identity/identity.js';
 import type { Delta } from '../registry/counter-table.js';
 import type { EnvironmentFacts } from './environment.js';
 import { LEVELS, type Level, type Report, reportZodSchema, SCHEMA_VERSION, type Trigger } from './report.js';
@@ -10,6 +11,8 @@ export interface ReportContext {
   readonly level: Level;
   readonly facts: EnvironmentFacts;
   readonly ci: boolean;
+  /** Salted identifiers; built only for `usage` and above. */
+  readonly identity: Identity | undefined;
 }
 
 /** True when `level` includes everything of `floor`. */
@@ -18,8 +21,8 @@ export function atLeast(level: Level, floor: Level): boolean {
 }
 
 /**
- * Builds the report of one delta at the context's level: the envelope and counts always, and each
- * field only from the level that allows it. Validated before it is returned: an invalid report is
+ * Builds the report of one delta at the context's level: the envelope, counts, runtime and platform
+ * always (`basic`), and each further field only from the level that allows it. Validated before it is returned: an invalid report is
  * `undefined`, and the caller counts its counts as dropped.
  */
 export function buildReport(delta: Delta, trigger: Trigger, context: ReportContext): Report | undefined {
@@ -36,9 +39,16 @@ export function buildReport(delta: Delta, trigger: Trigger, context: ReportConte
     runtime: context.facts.runtime,
     platform: context.facts.platform,
   };
+  const { identity } = context;
   if (atLeast(context.level, 'usage')) {
     report.errors = delta.errors;
     report.ci = context.ci;
+    if (identity !== undefined) report.weekId = identity.weekId(new Date(delta.end));
+  }
+  if (atLeast(context.level, 'full') && identity !== undefined) {
+    report.installId = identity.installId;
+    if (identity.userHash !== undefined) report.userHash = identity.userHash;
+    if (identity.machineHash !== undefined) report.machineHash = identity.machineHash;
   }
   const result = reportZodSchema().safeParse(report);
   return result.success ? result.data : undefined;

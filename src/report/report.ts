@@ -28,8 +28,9 @@ export const SCHEMA_VERSION = 1;
  * One report, as it is sent. This interface and {@link ReportSchema} describe the same wire contract.
  *
  * Every level carries the envelope (`schema`, `id`, `project`, `version`, `level`, `trigger`,
- * `period`, `dropped`) and `counts`; `runtime` and `platform` from `basic` on; `errors` and `ci`
- * from `usage` on.
+ * `period`, `dropped`); `basic` adds `counts`, `runtime` and `platform`; `usage` adds `errors`, `ci`
+ * and `weekId`; `full` adds `installId`, `userHash` and `machineHash`. Identifiers are salted SHA-256
+ * (hex): the salt never leaves the machine, and it differs per project.
  */
 export interface Report {
   /** Schema version ({@link SCHEMA_VERSION}). */
@@ -58,6 +59,17 @@ export interface Report {
   errors?: Record<string, number>;
   /** Whether the process ran in CI (`usage` and above). */
   ci?: boolean;
+  /**
+   * An anonymous id that changes every ISO week (`usage` and above): the salted hash of the week, so
+   * an author can count weekly active installs but cannot follow one across weeks.
+   */
+  weekId?: string;
+  /** A stable per-install id (`full`): the salted hash of the install's salt itself. */
+  installId?: string;
+  /** The salted hash of the user name (`full`), when the user name can be read. */
+  userHash?: string;
+  /** The salted hash of the machine id (`full`), when the machine has one. */
+  machineHash?: string;
 }
 
 function makeReportSchema() {
@@ -65,6 +77,7 @@ function makeReportSchema() {
   const name = z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[^\p{C}]+$/u));
   const counts = z.record(name, count);
   const short = z.string().check(z.minLength(1), z.maxLength(200));
+  const hash = z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
   return z.object({
     schema: z.literal(SCHEMA_VERSION),
     id: z.uuid(),
@@ -87,6 +100,10 @@ function makeReportSchema() {
     ),
     errors: z.optional(counts),
     ci: z.optional(z.boolean()),
+    weekId: hash,
+    installId: hash,
+    userHash: hash,
+    machineHash: hash,
   });
 }
 

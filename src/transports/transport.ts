@@ -18,12 +18,24 @@ export interface SendOptions {
 }
 
 /**
+ * A transport described as plain JSON, so that a process without the host's code (the detached
+ * sender) can rebuild it: `{ type: 'http', url, ... }`, `{ type: 'file', path }`. A transport without
+ * one is served only by the host's own process (its next run drains what was left at exit).
+ */
+export interface TransportSpec {
+  readonly type: string;
+  readonly [option: string]: unknown;
+}
+
+/**
  * Where reports go. Implementations never throw and never reject: every failure is an outcome.
  * Build one with a factory such as `consoleTransport()`; add behaviour by wrapping, not subclassing.
  */
 export interface Transport {
   /** A short label for status output and debug lines, such as `https://telemetry.acme.dev/v1/reports`. */
   readonly name: string;
+  /** How the detached sender rebuilds this transport, if it can. */
+  readonly spec?: TransportSpec;
   /** Sends one report. */
   send(report: Report, options: SendOptions): Promise<SendOutcome>;
 }

@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { senderEnvironment } from '../config/env.js';
+import { writeFileAtomic } from '../config/files.js';
+import type { Home } from '../config/home.js';
+import { homePaths } from '../config/home.js';
+import type { Log } from '../config/log.js';
+
+declare const __tallyhoModuleUrl: string | undefined;
+
+/** How long a detached sender may live, whatever the network does. */
+export const SENDER_WATCHDOG_MS = 30_000;
+
+/** The sender program, beside this bundle on disk; `undefined` when tallyho runs from source or a bundle of the host's. */
+export function senderEntry(): string | undefined {
+  try {
+    const url = typeof __tallyhoModuleUrl === 'string' ? __tallyhoModuleUrl : import.meta.url;
+    const path = join(dirname(fileURLToPath(url)), 'sender.js');
+    return existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lock a running sender holds on the spool; stale once its watchdog has passed. */
+export function senderLockPath(home: Home): string {
+  return join(homePaths.spoolRoot(home), 'sender.lock');
+}
+
+/** True when a sender that is still within its watchdog holds the lock. */
+export function senderRunning(home: Home, now: number): boolean {
+  try {
+    const { pid, startedAt } = JSON.parse(readFileSync(senderLockPath(home), 'utf8')) as { pid: number; startedAt: number };
+    if (now - startedAt > SENDER_WATCHDOG_MS + 5000) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts the detached sender at exit, when it can outlive its host and deliver: `process.execPath` is
+ * a plain node (not a single-executable application or Electron), tallyho's sender file exists on
+ * disk (not bundled into the host), the process is not PID 1 (a container's init takes its children
+ * down with it), and no sender is already draining the spool. It gets a scrubbed environment and no
+ * inherited `execArgv`, so it loads no host code. Never throws; returns whether it started one.
+ */
+export function launchSender(home: Home, log: Log): boolean {
+  try {
+    const entry = senderEntry();
+    if (entry === undefined) return skip(log, 'no sender file beside tallyho (bundled host)');
+    if (!/^node(\.exe)?$/i.test(basename(process.execPath)) || process.versions.electron !== undefined) {
+      return skip(log, `${basename(process.execPath)} is not a plain node`);
+    }
+    if (process.pid === 1) return skip(log, 'running as PID 1: a sender would die with this process');
+    if (senderRunning(home, Date.now())) return skip(log, 'a sender is already draining the spool');
+    const child = spawn(process.execPath, [entry, home.config, home.cache], {
+      detached: true,
+      stdio: 'ignore',
+      windowsHide: true,
+      env: senderEnvironment(),
+      cwd: process.cwd(),
+    });
+    child.on('error', () => {});
+    child.unref();
+    log.debug(`detached sender started (pid ${child.pid ?? '?'})`);
+    return true;
+  } catch (error) {
+    return skip(log, `could not start the sender: ${(error as Error).message}`);
+  }
+}
+
+function skip(log: Log, why: string): false {
+  log.debug(`no detached sender: ${why}; the next run delivers what is waiting`);
+  return false;
+}
+
+/** Takes the sender lock; false when another live sender holds it. */
+export function takeSenderLock(home: Home, now: number): boolean {
+  if (senderRunning(home, now)) return false;
+  try {
+    writeFileAtomic(senderLockPath(home), JSON.stringify({ pid: process.pid, startedAt: now }));
+    return true;
+  } catch {
+    return false;
+  }
+}

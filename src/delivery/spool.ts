@@ -1,0 +1,341 @@
+import { randomUUID } from 'node:crypto';
+import * as nodeFs from 'node:fs';
+import { join } from 'node:path';
+import { FILE_FORMAT, writeFileAtomic } from '../config/files.js';
+import { type DropReason, DROP_REASONS, type Report } from '../report/report.js';
+import type { TransportSpec } from '../transports/transport.js';
+
+/** One report waiting for one transport. */
+export interface SpoolEntry {
+  readonly project: string;
+  readonly version: string;
+  /** The author's consent model and opt-out variable, so a sender can check consent again. */
+  readonly consent: 'opt-out' | 'opt-in';
+  readonly optOutEnv: string | undefined;
+  /** The transport's name, and how a process without the host's code can rebuild it (if it can). */
+  readonly transport: { readonly name: string; readonly spec?: TransportSpec };
+  readonly report: Report;
+  readonly createdAt: number;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+}
+
+/** A spool file claimed by one process: nobody else sends it until it is released or removed. */
+export interface Claim {
+  readonly entry: SpoolEntry;
+  /** The claimed file's path. */
+  readonly path: string;
+  /** The name the file goes back to when released. */
+  readonly name: string;
+  /** Set once the claim is removed or released: a settled claim is never touched again. */
+  settled: boolean;
+}
+
+/** The file operations the spool needs; injectable so that tests can drive crashes and clocks. */
+export interface SpoolFs {
+  readdir(dir: string): string[];
+  readFile(path: string): string;
+  /** Writes atomically (temporary file, then rename), creating folders 0700 and the file 0600. */
+  writeAtomic(path: string, data: string): void;
+  /** Renames; throws if `from` is gone (someone else claimed it). */
+  rename(from: string, to: string): void;
+  unlink(path: string): void;
+  /** Size in bytes and modification time (ms), or `undefined` when gone. */
+  stat(path: string): { size: number; mtimeMs: number } | undefined;
+}
+
+/** The real file system. */
+export const realSpoolFs: SpoolFs = {
+  readdir: (dir) => nodeFs.readdirSync(dir),
+  readFile: (path) => nodeFs.readFileSync(path, 'utf8'),
+  writeAtomic: (path, data) => writeFileAtomic(path, data),
+  rename: (from, to) => nodeFs.renameSync(from, to),
+  unlink: (path) => nodeFs.rmSync(path, { force: true }),
+  stat: (path) => {
+    const stats = nodeFs.statSync(path, { throwIfNoEntry: false });
+    return stats === undefined ? undefined : { size: stats.size, mtimeMs: stats.mtimeMs };
+  },
+};
+
+/** Limits of one project's spool. */
+export interface SpoolLimits {
+  /** Default 5 MB. */
+  readonly maxBytes: number;
+  /** Default 500. */
+  readonly maxFiles: number;
+  /** Reports older than this are dropped as `expired`. Default 30 days. */
+  readonly maxAgeMs: number;
+  /** A claim older than this belongs to a process that died: it is taken back. Default 5 minutes. */
+  readonly staleClaimMs: number;
+}
+
+export const DEFAULT_SPOOL_LIMITS: SpoolLimits = {
+  maxBytes: 5_000_000,
+  maxFiles: 500,
+  maxAgeMs: 30 * 24 * 3600 * 1000,
+  staleClaimMs: 5 * 60 * 1000,
+};
+
+const ENTRY = /^(\d{13})-([0-9a-f-]{36})-(\d+)\.json$/;
+const CLAIMED = /^(\d{13}-[0-9a-f-]{36}-\d+\.json)\.claim-[0-9a-z-]+$/;
+const DROPS = /^drops-[0-9a-f-]{36}\.json$/;
+
+/**
+ * One project's folder of reports waiting to be sent. Every copy of tallyho on the machine, and the
+ * detached sender, share it: files are written whole (temporary file, then rename), claimed by an
+ * atomic rename so that two processes never send one file twice, and carry a format version so that a
+ * copy leaves files of a newer format alone. Losses are written as small `drops-*.json` files, which
+ * the project's next report collects.
+ */
+export class Spool {
+  constructor(
+    readonly dir: string,
+    private readonly fs: SpoolFs = realSpoolFs,
+    private readonly limits: SpoolLimits = DEFAULT_SPOOL_LIMITS,
+  ) {}
+
+  /** Adds a report for one transport. Never throws; returns whether it was written. */
+  add(entry: SpoolEntry, index: number): boolean {
+    try {
+      this.fs.writeAtomic(join(this.dir, entryName(entry, index)), serialize(entry));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Writes a report that this process is about to send, already claimed: if the process dies while
+   * sending, the file is still there (taken back once the claim is stale, or released at exit).
+   * Returns `undefined` when it cannot be written.
+   */
+  addClaimed(entry: SpoolEntry, index: number): Claim | undefined {
+    const name = entryName(entry, index);
+    const path = join(this.dir, `${name}.claim-${process.pid}-${randomUUID().slice(0, 8)}`);
+    try {
+      this.fs.writeAtomic(path, serialize(entry));
+      return { entry, path, name, settled: false };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Applies the quota and the age limit, removes files that cannot be read, and takes back claims of
+   * processes that died. Returns the counts lost, by reason (already recorded as drop files).
+   */
+  tidy(now: number): Partial<Record<DropReason, number>> {
+    const lost: Partial<Record<DropReason, number>> = {};
+    const lose = (reason: DropReason, n: number) => (lost[reason] = (lost[reason] ?? 0) + n);
+    const live: { name: string; size: number; entry: SpoolEntry }[] = [];
+    for (const name of this.names()) {
+      const path = join(this.dir, name);
+      const claimed = CLAIMED.exec(name);
+      if (claimed) {
+        const stat = this.fs.stat(path);
+        if (stat !== undefined && now - stat.mtimeMs > this.limits.staleClaimMs) this.tryRename(path, join(this.dir, claimed[1]!));
+        continue;
+      }
+      if (!ENTRY.test(name)) continue;
+      const read = this.read(path);
+      if (read.kind === 'newer' || read.kind === 'gone') continue;
+      if (read.kind === 'invalid') {
+        this.fs.unlink(path);
+        lose('invalid', read.calls);
+        continue;
+      }
+      if (now - read.entry.createdAt > this.limits.maxAgeMs) {
+        this.fs.unlink(path);
+        lose('expired', callsOf(read.entry.report));
+        continue;
+      }
+      live.push({ name, size: this.fs.stat(path)?.size ?? 0, entry: read.entry });
+    }
+    // Oldest first: over the quota, the oldest go.
+    live.sort((a, b) => (a.name < b.name ? -1 : 1));
+    let bytes = live.reduce((sum, f) => sum + f.size, 0);
+    while (live.length > 0 && (live.length > this.limits.maxFiles || bytes > this.limits.maxBytes)) {
+      const oldest = live.shift()!;
+      this.fs.unlink(join(this.dir, oldest.name));
+      bytes -= oldest.size;
+      lose('quota', callsOf(oldest.entry.report));
+    }
+    this.recordDrops(lost);
+    return lost;
+  }
+
+  /** Claims every entry due by `now` (all of them with `ignoreSchedule`), oldest first. */
+  claimDue(now: number, options: { ignoreSchedule?: boolean } = {}): Claim[] {
+    const claims: Claim[] = [];
+    for (const name of this.names().sort()) {
+      if (!ENTRY.test(name)) continue;
+      const path = join(this.dir, name);
+      const read = this.read(path);
+      if (read.kind !== 'ok') continue;
+      if (!options.ignoreSchedule && read.entry.nextAttemptAt > now) continue;
+      const claimedPath = `${path}.claim-${process.pid}-${randomUUID().slice(0, 8)}`;
+      if (!this.tryRename(path, claimedPath)) continue;
+      // Read again: the file we claimed is the one we send, whatever was read before the rename.
+      const claimed = this.read(claimedPath);
+      if (claimed.kind !== 'ok') {
+        this.tryRename(claimedPath, path);
+        continue;
+      }
+      claims.push({ entry: claimed.entry, path: claimedPath, name, settled: false });
+    }
+    return claims;
+  }
+
+  /** Delivered, or refused for good: the file goes. */
+  remove(claim: Claim): void {
+    if (claim.settled) return;
+    claim.settled = true;
+    this.fs.unlink(claim.path);
+  }
+
+  /** Not delivered yet: the file goes back with its next attempt time. */
+  release(claim: Claim, next: { attempts: number; nextAttemptAt: number }): void {
+    if (claim.settled) return;
+    claim.settled = true;
+    try {
+      this.fs.writeAtomic(claim.path, serialize({ ...claim.entry, ...next }));
+      this.fs.rename(claim.path, join(this.dir, claim.name));
+    } catch {
+      // Left claimed: tidy() takes it back once the claim is stale.
+    }
+  }
+
+  /** Entries waiting (unclaimed), without claiming them: for `tallyho show` and `status`. */
+  list(): SpoolEntry[] {
+    const entries: SpoolEntry[] = [];
+    for (const name of this.names().sort()) {
+      if (!ENTRY.test(name)) continue;
+      const read = this.read(join(this.dir, name));
+      if (read.kind === 'ok') entries.push(read.entry);
+    }
+    return entries;
+  }
+
+  /** Deletes every waiting report, claimed or not (consent withdrawn, `tallyho purge`). Returns how many. */
+  purge(): number {
+    let removed = 0;
+    for (const name of this.names()) {
+      if (ENTRY.test(name) || CLAIMED.test(name)) {
+        this.fs.unlink(join(this.dir, name));
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Writes losses for the project's next report to collect. */
+  recordDrops(dropped: Partial<Record<DropReason, number>>): void {
+    if (!Object.values(dropped).some((n) => n)) return;
+    try {
+      this.fs.writeAtomic(join(this.dir, `drops-${randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, dropped }));
+    } catch {
+      // Nowhere to keep the record: the loss cannot be reported, but must not break the host.
+    }
+  }
+
+  /** Collects and deletes the recorded losses. A file is deleted only after it has been read whole. */
+  takeDrops(): Partial<Record<DropReason, number>> {
+    const total: Partial<Record<DropReason, number>> = {};
+    for (const name of this.names()) {
+      if (!DROPS.test(name)) continue;
+      const path = join(this.dir, name);
+      const claimed = `${path}.taking-${process.pid}`;
+      if (!this.tryRename(path, claimed)) continue;
+      try {
+        const parsed = JSON.parse(this.fs.readFile(claimed)) as { format?: unknown; dropped?: Record<string, unknown> };
+        if (typeof parsed.format === 'number' && parsed.format > FILE_FORMAT) {
+          this.tryRename(claimed, path);
+          continue;
+        }
+        for (const reason of DROP_REASONS) {
+          const n = parsed.dropped?.[reason];
+          if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) total[reason] = (total[reason] ?? 0) + n;
+        }
+      } catch {
+        // An unreadable record of losses: nothing to add.
+      }
+      this.fs.unlink(claimed);
+    }
+    return total;
+  }
+
+  private names(): string[] {
+    try {
+      return this.fs.readdir(this.dir);
+    } catch {
+      return [];
+    }
+  }
+
+  private tryRename(from: string, to: string): boolean {
+    try {
+      this.fs.rename(from, to);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private read(
+    path: string,
+  ): { kind: 'ok'; entry: SpoolEntry } | { kind: 'newer' } | { kind: 'gone' } | { kind: 'invalid'; calls: number } {
+    let text: string;
+    try {
+      text = this.fs.readFile(path);
+    } catch {
+      return { kind: 'gone' };
+    }
+    try {
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      if (typeof parsed.format === 'number' && parsed.format > FILE_FORMAT) return { kind: 'newer' };
+      const entry = parseEntry(parsed);
+      if (entry !== undefined) return { kind: 'ok', entry };
+      const report = parsed.report as Report | undefined;
+      return { kind: 'invalid', calls: report && typeof report.counts === 'object' ? callsOf(report) : 0 };
+    } catch {
+      return { kind: 'invalid', calls: 0 };
+    }
+  }
+}
+
+/** The calls a report counts. */
+export function callsOf(report: Report): number {
+  let total = 0;
+  for (const n of Object.values(report.counts ?? {})) if (typeof n === 'number' && Number.isFinite(n)) total += n;
+  return total;
+}
+
+function entryName(entry: SpoolEntry, index: number): string {
+  return `${String(entry.createdAt).padStart(13, '0')}-${entry.report.id}-${index}.json`;
+}
+
+function serialize(entry: SpoolEntry): string {
+  return JSON.stringify({ format: FILE_FORMAT, ...entry });
+}
+
+function parseEntry(value: Record<string, unknown>): SpoolEntry | undefined {
+  const { project, version, consent, optOutEnv, transport, report, createdAt, attempts, nextAttemptAt } = value;
+  if (typeof project !== 'string' || typeof version !== 'string') return undefined;
+  if (consent !== 'opt-out' && consent !== 'opt-in') return undefined;
+  if (optOutEnv !== undefined && typeof optOutEnv !== 'string') return undefined;
+  if (typeof transport !== 'object' || transport === null || typeof (transport as { name?: unknown }).name !== 'string') return undefined;
+  if (typeof report !== 'object' || report === null || typeof (report as Report).id !== 'string') return undefined;
+  if (typeof (report as Report).counts !== 'object' || (report as Report).counts === null) return undefined;
+  if (typeof createdAt !== 'number' || typeof attempts !== 'number' || typeof nextAttemptAt !== 'number') return undefined;
+  return {
+    project,
+    version,
+    consent,
+    optOutEnv,
+    transport: transport as SpoolEntry['transport'],
+    report: report as Report,
+    createdAt,
+    attempts,
+    nextAttemptAt,
+  };
+}

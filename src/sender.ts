@@ -1,0 +1,86 @@
+// The detached sender: started at a host's exit, it delivers the reports waiting in the spool and
+// exits within its watchdog, whatever the network does. It loads tallyho's own code only.
+import { rmSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readEnv } from './config/env.js';
+import { createLog } from './config/log.js';
+import { readConsentFiles } from './consent/consent-files.js';
+import { decideConsent } from './consent/decide.js';
+import { deliverSpooled } from './delivery/deliver-spooled.js';
+import { goneVersion, recordGone } from './delivery/gone.js';
+import { SENDER_WATCHDOG_MS, senderLockPath, takeSenderLock } from './delivery/sender-launch.js';
+import { Spool } from './delivery/spool.js';
+import { retryingTransport } from './transports/retrying.js';
+import { transportFromSpec } from './transports/transport-spec.js';
+
+async function main(config: string, cache: string): Promise<void> {
+  const home = { config, cache };
+  const env = readEnv();
+  const log = createLog('sender', { debug: env.debug, showMe: false });
+  const started = Date.now();
+  if (!takeSenderLock(home, started)) return;
+  const deadline = AbortSignal.timeout(SENDER_WATCHDOG_MS - 2000);
+  const cwd = process.cwd();
+  try {
+    const root = join(cache, 'spool');
+    for (const name of safeReaddir(root)) {
+      if (name === 'sender.lock' || deadline.aborted) continue;
+      const spool = new Spool(join(root, name));
+      spool.tidy(Date.now());
+      const claims = spool.claimDue(Date.now());
+      if (claims.length === 0) continue;
+      await deliverSpooled(
+        {
+          spool,
+          log,
+          now: Date.now,
+          signal: deadline,
+          transportFor: (entry) => {
+            const spec = entry.transport.spec;
+            if (spec === undefined) return undefined;
+            const rebuilt = transportFromSpec(spec);
+            if ('error' in rebuilt) {
+              log.warn(`waiting report ${entry.report.id}: ${rebuilt.error}`);
+              return undefined;
+            }
+            return retryingTransport(rebuilt.transport, { deadlineMs: Math.max(0, started + SENDER_WATCHDOG_MS - 3000 - Date.now()) });
+          },
+          consentHolds: (entry) =>
+            decideConsent(env, readConsentFiles(home, entry.project, cwd), entry).enabled && goneVersion(home, entry.project) !== entry.version,
+          onGone: (entry) => recordGone(home, entry.project, entry.version),
+        },
+        claims,
+      );
+    }
+  } finally {
+    releaseLock(senderLockPath(home));
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function releaseLock(path: string): void {
+  try {
+    if ((JSON.parse(readFileSync(path, 'utf8')) as { pid?: number }).pid === process.pid) rmSync(path, { force: true });
+  } catch {
+    // Gone already.
+  }
+}
+
+// The hard watchdog: whatever the network does, this process is gone by then. It is also what keeps
+// the process alive while it waits for answers, since tallyho's sockets never do; main() exits as
+// soon as the work is done.
+setTimeout(() => process.exit(0), SENDER_WATCHDOG_MS);
+const [config, cache] = process.argv.slice(2);
+if (config !== undefined && cache !== undefined) {
+  main(config, cache).then(
+    () => process.exit(0),
+    () => process.exit(0),
+  );
+}
