@@ -94,7 +94,7 @@ async function attempt(
   const stop = (): void => controller.abort(signal.reason);
   if (signal.aborted) stop();
   else signal.addEventListener('abort', stop, { once: true });
-  const timer = setTimeout(() => {}, 1);
+  const timer = setTimeout(() => controller.abort(new Error('retry deadline reached')), Math.max(0, remainingMs));
   timer.unref?.();
   try {
     return await inner.send(report, { signal: controller.signal });
