@@ -13,13 +13,13 @@ import { Spool } from './delivery/spool.js';
 import { retryingTransport } from './transports/retrying.js';
 import { transportFromSpec } from './transports/transport-spec.js';
 
-async function main(config: string, cache: string): Promise<void> {
+async function main(config: string, cache: string, watchdogMs: number): Promise<void> {
   const home = { config, cache };
   const env = readEnv();
   const log = createLog('sender', { debug: env.debug, showMe: false });
   const started = Date.now();
   if (!takeSenderLock(home, started)) return;
-  const deadline = AbortSignal.timeout(SENDER_WATCHDOG_MS - 2000);
+  const deadline = AbortSignal.timeout(Math.max(0, watchdogMs - 2000));
   const cwd = process.cwd();
   try {
     const root = join(cache, 'spool');
@@ -43,7 +43,7 @@ async function main(config: string, cache: string): Promise<void> {
               log.warn(`waiting report ${entry.report.id}: ${rebuilt.error}`);
               return undefined;
             }
-            return retryingTransport(rebuilt.transport, { deadlineMs: Math.max(0, started + SENDER_WATCHDOG_MS - 3000 - Date.now()) });
+            return retryingTransport(rebuilt.transport, { deadlineMs: Math.max(0, started + watchdogMs - 3000 - Date.now()) });
           },
           consentHolds: (entry) =>
             decideConsent(env, readConsentFiles(home, entry.project, cwd), entry).enabled && goneVersion(home, entry.project) !== entry.version,
@@ -73,13 +73,16 @@ function releaseLock(path: string): void {
   }
 }
 
+// Arguments: the home's config and cache folders, and optionally `--watchdog-ms=N` (default 30 s).
+const [config, cache, ...flags] = process.argv.slice(2);
+const watchdogFlag = flags.find((f) => f.startsWith('--watchdog-ms='));
+const watchdogMs = watchdogFlag === undefined ? SENDER_WATCHDOG_MS : Math.min(SENDER_WATCHDOG_MS, Number(watchdogFlag.slice(14)) || SENDER_WATCHDOG_MS);
 // The hard watchdog: whatever the network does, this process is gone by then. It is also what keeps
 // the process alive while it waits for answers, since tallyho's sockets never do; main() exits as
 // soon as the work is done.
-setTimeout(() => process.exit(0), SENDER_WATCHDOG_MS);
-const [config, cache] = process.argv.slice(2);
+setTimeout(() => process.exit(0), watchdogMs);
 if (config !== undefined && cache !== undefined) {
-  main(config, cache).then(
+  main(config, cache, watchdogMs).then(
     () => process.exit(0),
     () => process.exit(0),
   );

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { builtins } from './builtins.js';
 
 /** The format version of every file tallyho writes; a copy leaves files of a newer format alone. */
 export const FILE_FORMAT = 1;
@@ -41,7 +41,7 @@ export function readJsonFile(path: string): ReadResult {
  */
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temporary = `${path}.${process.pid}.${builtins.crypto().randomBytes(4).toString('hex')}.tmp`;
   try {
     const fd = openSync(temporary, 'wx', mode);
     try {

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtins } from '../config/builtins.js';
 import { senderEnvironment } from '../config/env.js';
 import { writeFileAtomic } from '../config/files.js';
 import type { Home } from '../config/home.js';
@@ -57,7 +57,7 @@ export function launchSender(home: Home, log: Log): boolean {
     }
     if (process.pid === 1) return skip(log, 'running as PID 1: a sender would die with this process');
     if (senderRunning(home, Date.now())) return skip(log, 'a sender is already draining the spool');
-    const child = spawn(process.execPath, [entry, home.config, home.cache], {
+    const child = builtins.childProcess().spawn(process.execPath, [entry, home.config, home.cache], {
       detached: true,
       stdio: 'ignore',
       windowsHide: true,

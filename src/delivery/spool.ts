@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
+import { builtins } from '../config/builtins.js';
 import { FILE_FORMAT, writeFileAtomic } from '../config/files.js';
 import { type DropReason, DROP_REASONS, type Report } from '../report/report.js';
 import type { TransportSpec } from '../transports/transport.js';
@@ -111,7 +111,7 @@ export class Spool {
    */
   addClaimed(entry: SpoolEntry, index: number): Claim | undefined {
     const name = entryName(entry, index);
-    const path = join(this.dir, `${name}.claim-${process.pid}-${randomUUID().slice(0, 8)}`);
+    const path = join(this.dir, `${name}.claim-${process.pid}-${builtins.crypto().randomUUID().slice(0, 8)}`);
     try {
       this.fs.writeAtomic(path, serialize(entry));
       return { entry, path, name, settled: false };
@@ -173,7 +173,7 @@ export class Spool {
       const read = this.read(path);
       if (read.kind !== 'ok') continue;
       if (!options.ignoreSchedule && read.entry.nextAttemptAt > now) continue;
-      const claimedPath = `${path}.claim-${process.pid}-${randomUUID().slice(0, 8)}`;
+      const claimedPath = `${path}.claim-${process.pid}-${builtins.crypto().randomUUID().slice(0, 8)}`;
       if (!this.tryRename(path, claimedPath)) continue;
       // Read again: the file we claimed is the one we send, whatever was read before the rename.
       const claimed = this.read(claimedPath);
@@ -232,7 +232,7 @@ export class Spool {
   recordDrops(dropped: Partial<Record<DropReason, number>>): void {
     if (!Object.values(dropped).some((n) => n)) return;
     try {
-      this.fs.writeAtomic(join(this.dir, `drops-${randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, dropped }));
+      this.fs.writeAtomic(join(this.dir, `drops-${builtins.crypto().randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, dropped }));
     } catch {
       // Nowhere to keep the record: the loss cannot be reported, but must not break the host.
     }

@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { builtins } from '../config/builtins.js';
 import { readJsonFile, writeJsonFile } from '../config/files.js';
 import type { Home } from '../config/home.js';
 import type { Log } from '../config/log.js';
@@ -30,7 +30,7 @@ export function isoWeek(date: Date): string {
 
 /** SHA-256 over (salt, project, kind, value): two projects, or two kinds of value, never share a hash. */
 export function saltedHash(salt: Buffer, project: string, kind: string, value: string): string {
-  return createHash('sha256').update(salt).update('\0').update(project).update('\0').update(kind).update('\0').update(value).digest('hex');
+  return builtins.crypto().createHash('sha256').update(salt).update('\0').update(project).update('\0').update(kind).update('\0').update(value).digest('hex');
 }
 
 /**
@@ -41,7 +41,7 @@ export function saltedHash(salt: Buffer, project: string, kind: string, value: s
 export function loadSalt(home: Home, type: 'random' | 'machine', machineId: () => string | undefined, log: Log): { salt: Buffer; source: SaltSource } {
   if (type === 'machine') {
     const id = machineId();
-    if (id !== undefined) return { salt: createHash('sha256').update('tallyho salt\0').update(id).digest(), source: 'machine' };
+    if (id !== undefined) return { salt: builtins.crypto().createHash('sha256').update('tallyho salt\0').update(id).digest(), source: 'machine' };
     log.warn('TALLYHO_SALT_TYPE=machine, but this machine has no machine id; using a random salt');
   }
   const path = join(home.config, 'salt.json');
@@ -49,7 +49,7 @@ export function loadSalt(home: Home, type: 'random' | 'machine', machineId: () =
   if (existing.kind === 'ok' && typeof existing.value.salt === 'string' && /^[0-9a-f]{64}$/.test(existing.value.salt)) {
     return { salt: Buffer.from(existing.value.salt, 'hex'), source: 'file' };
   }
-  const salt = randomBytes(32);
+  const salt = builtins.crypto().randomBytes(32);
   if (existing.kind === 'newer') {
     // A newer tallyho owns that file: leave it alone, and salt this process only.
     return { salt, source: 'memory' };

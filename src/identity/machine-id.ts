@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { builtins } from '../config/builtins.js';
 
 const LINUX_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'];
 
@@ -12,11 +12,11 @@ const LINUX_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'];
 export function readMachineId(platform: NodeJS.Platform = process.platform): string | undefined {
   try {
     if (platform === 'darwin') {
-      const out = execFileSync('ioreg', ['-rd1', '-c', 'IOPlatformExpertDevice'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = builtins.childProcess().execFileSync('ioreg', ['-rd1', '-c', 'IOPlatformExpertDevice'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
       return /"IOPlatformUUID"\s*=\s*"([^"]+)"/.exec(out)?.[1];
     }
     if (platform === 'win32') {
-      const out = execFileSync('reg', ['query', 'HKLM\\SOFTWARE\\Microsoft\\Cryptography', '/v', 'MachineGuid'], {
+      const out = builtins.childProcess().execFileSync('reg', ['query', 'HKLM\\SOFTWARE\\Microsoft\\Cryptography', '/v', 'MachineGuid'], {
         encoding: 'utf8',
         timeout: 2000,
         windowsHide: true,

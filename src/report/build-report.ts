@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { builtins } from '../config/builtins.js';
 import type { Identity } from '../identity/identity.js';
 import type { Delta } from '../registry/counter-table.js';
 import type { EnvironmentFacts } from './environment.js';
@@ -28,7 +28,7 @@ export function atLeast(level: Level, floor: Level): boolean {
 export function buildReport(delta: Delta, trigger: Trigger, context: ReportContext): Report | undefined {
   const report: Report = {
     schema: SCHEMA_VERSION,
-    id: randomUUID(),
+    id: builtins.crypto().randomUUID(),
     project: context.project,
     version: context.version,
     level: context.level,

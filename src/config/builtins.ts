@@ -1,0 +1,14 @@
+/**
+ * Node built-ins that are loaded on first use, not at import. A static `import 'node:https'` costs
+ * about 25 ms here (it pulls in tls and net), `node:child_process` about 20 ms: start-up is paid by
+ * every program that embeds tallyho, while these are needed only when a report is sent or a sender
+ * spawned, and never at all when telemetry is off.
+ */
+export const builtins = {
+  crypto: () => process.getBuiltinModule('node:crypto'),
+  childProcess: () => process.getBuiltinModule('node:child_process'),
+  http: () => process.getBuiltinModule('node:http'),
+  https: () => process.getBuiltinModule('node:https'),
+  zlib: () => process.getBuiltinModule('node:zlib'),
+  net: () => process.getBuiltinModule('node:net'),
+};
