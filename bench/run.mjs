@@ -1,0 +1,161 @@
+// `npm run bench`: per-call cost of a tracked method, and start-up cost of tallyho. Prints a table and
+// writes bench/results/latest.json. See bench/README.md for what each row measures.
+//
+// Settings (environment):
+//   BENCH_QUICK=1           smoke run: few rounds, short runs (numbers are not for conclusions)
+//   BENCH_ROUNDS=N          interleaved rounds of the per-call part (default 21)
+//   BENCH_ROUND_MS=N        CPU time of one case in one round, in ms (default 10)
+//   BENCH_STARTUP_RUNS=N    runs of each start-up case (default 25)
+//   BENCH_VARIANTS=0        skip the wrapper variants (investigation rows)
+//   BENCH_PARTS=per-call,startup   which parts to run (default both)
+//   BENCH_STRICT=1          exit with status 1 when a target is missed
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { perCallBench } from './per-call.mjs';
+import { startupBench } from './startup.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const dist = path.join(root, 'dist', 'index.js');
+
+const TARGET_RATIO = 1.5;
+const TARGET_STARTUP_MS = 15;
+
+function intSetting(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, not "${raw}"`);
+  return value;
+}
+
+const quick = process.env.BENCH_QUICK === '1';
+const settings = {
+  quick,
+  rounds: intSetting('BENCH_ROUNDS', quick ? 5 : 21),
+  roundMs: intSetting('BENCH_ROUND_MS', quick ? 3 : 10),
+  warmups: quick ? 1 : 2,
+  startupRuns: intSetting('BENCH_STARTUP_RUNS', quick ? 5 : 25),
+  variants: process.env.BENCH_VARIANTS !== '0',
+  parts: (process.env.BENCH_PARTS ?? 'per-call,startup').split(',').map((p) => p.trim()),
+};
+
+const fmtNs = (v) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
+const fmtMs = (v) => v.toFixed(1);
+const fmtRatio = (v) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+
+function printPerCall(result) {
+  const lines = [];
+  const heading = (title) => {
+    lines.push('', title);
+    lines.push(`  ${pad('row', 66)}${lpad('ns/call', 9)}${lpad('q1-q3', 15)}${lpad('wall ns', 9)}${lpad('x base', 8)}`);
+  };
+  const row = (r) =>
+    lines.push(
+      `  ${pad(r.label, 66)}${lpad(fmtNs(r.cpuNs.median), 9)}${lpad(`${fmtNs(r.cpuNs.q1)}-${fmtNs(r.cpuNs.q3)}`, 15)}` +
+        `${lpad(fmtNs(r.wallNs.median), 9)}${lpad(fmtRatio(r.ratio.median), 8)}`,
+    );
+  heading('Per call: empty method body `m(x) {}` in a hot loop; base = (a) bare method');
+  for (const r of result.rows.filter((x) => x.group === 'main')) row(r);
+  heading('Construction: `new C(i)`, constructor stores one field; base = (e)');
+  for (const r of result.rows.filter((x) => x.group === 'construct')) row(r);
+  const variants = result.rows.filter((x) => x.group === 'variant');
+  if (variants.length > 0) {
+    heading("Where the cost goes: variants of tallyho's wrapper (copies in bench/variants.mjs); base = (a)");
+    for (const r of variants) row(r);
+  }
+  return lines;
+}
+
+function printStartup(result) {
+  const lines = ['', 'Start-up: wall time of a whole child process, start to exit; added = median of per-run differences to `node -e \'\'`'];
+  lines.push(`  ${pad('program', 66)}${lpad('median ms', 10)}${lpad('q1-q3', 14)}${lpad('added ms', 10)}`);
+  for (const r of result.rows) {
+    lines.push(
+      `  ${pad(r.label, 66)}${lpad(fmtMs(r.ms.median), 10)}${lpad(`${fmtMs(r.ms.q1)}-${fmtMs(r.ms.q3)}`, 14)}` +
+        `${lpad(r.id === 'bare' ? '-' : `${r.addedMs.median >= 0 ? '+' : ''}${fmtMs(r.addedMs.median)}`, 10)}`,
+    );
+  }
+  return lines;
+}
+
+async function main() {
+  if (!existsSync(dist)) throw new Error(`${path.relative(root, dist)} is missing: run \`npm run build\` first`);
+  const distUrl = pathToFileURL(dist).href;
+  const started = Date.now();
+  const load = [os.loadavg()];
+  const cpus = os.cpus();
+  const machine = {
+    node: process.version,
+    v8: process.versions.v8,
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+  const out = [];
+  out.push(`tallyho benchmark: node ${machine.node}, ${machine.cores} x ${machine.cpu}`);
+  out.push(
+    `settings: ${settings.rounds} rounds x ${settings.roundMs} ms per case, ${settings.startupRuns} start-up runs per case` +
+      `${quick ? ' (BENCH_QUICK: a smoke run, not for conclusions)' : ''}; load average ${load[0].map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  console.log(out.join('\n'));
+
+  const home = mkdtempSync(path.join(os.tmpdir(), 'tallyho-bench-'));
+  const verdicts = [];
+  const results = { machine, settings, date: new Date(started).toISOString() };
+  try {
+    if (settings.parts.includes('per-call')) {
+      const perCall = await perCallBench({ distUrl, home: path.join(home, 'per-call'), settings });
+      results.perCall = perCall;
+      const lines = printPerCall(perCall);
+      const on = perCall.rows.find((r) => r.id === 'on');
+      const pass = on.ratio.median <= TARGET_RATIO;
+      verdicts.push(pass);
+      results.perCall.target = { row: 'on', maxRatio: TARGET_RATIO, ratio: on.ratio.median, pass };
+      lines.push(
+        '',
+        `Target: (b) tracked call <= ${TARGET_RATIO.toFixed(2)}x (a) bare: ${fmtRatio(on.ratio.median)}x ` +
+          `(+${fmtNs(on.cpuNs.median - perCall.rows.find((r) => r.id === 'bare').cpuNs.median)} ns per call)  ${pass ? 'PASS' : 'FAIL'}`,
+      );
+      lines.push('Checks:', ...perCall.checks.map((c) => `  ${c}`), ...perCall.notes.map((n) => `  ${n}`));
+      out.push(...lines);
+      console.log(lines.join('\n'));
+    }
+    if (settings.parts.includes('startup')) {
+      const startHome = path.join(home, 'startup');
+      mkdirSync(startHome, { recursive: true });
+      const startup = startupBench({ distUrl, home: startHome, runs: settings.startupRuns });
+      results.startup = startup;
+      const lines = printStartup(startup);
+      const on = startup.rows.find((r) => r.id === 'on');
+      const pass = on.addedMs.median <= TARGET_STARTUP_MS;
+      verdicts.push(pass);
+      results.startup.target = { row: 'on', maxAddedMs: TARGET_STARTUP_MS, addedMs: on.addedMs.median, pass };
+      lines.push('', `Target: start-up with telemetry on adds <= ${TARGET_STARTUP_MS} ms: +${fmtMs(on.addedMs.median)} ms  ${pass ? 'PASS' : 'FAIL'}`);
+      for (const [id, text] of Object.entries(startup.firstRunOutput)) lines.push(`  first run of "${id}" printed: ${text}`);
+      for (const [id, text] of Object.entries(startup.stderr)) lines.push(`  note: "${id}" printed to stderr on later runs: ${text}`);
+      out.push(...lines);
+      console.log(lines.join('\n'));
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+  load.push(os.loadavg());
+  results.loadAverage = { start: load[0], end: load[1] };
+  results.durationSec = (Date.now() - started) / 1000;
+  const tail = `\nload average at the end ${load[1].map((l) => l.toFixed(1)).join(' ')}; took ${results.durationSec.toFixed(0)} s`;
+  console.log(tail);
+  out.push(tail);
+
+  const resultsDir = path.join(here, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify({ ...results, table: out.join('\n') }, null, 2)}\n`);
+  if (process.env.BENCH_STRICT === '1' && verdicts.includes(false)) process.exitCode = 1;
+}
+
+await main();
