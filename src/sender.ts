@@ -38,7 +38,7 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
           transportFor: (entry) => {
             const spec = entry.transport.spec;
             if (spec === undefined) return undefined;
-            const rebuilt = transportFromSpec(spec);
+            const rebuilt = transportFromSpec(spec, env);
             if ('error' in rebuilt) {
               log.warn(`waiting report ${entry.report.id}: ${rebuilt.error}`);
               return undefined;

@@ -182,10 +182,11 @@ function enabledTelemetry(
 ): Telemetry {
   const { project, version } = resolved;
   const underKit = kit !== undefined;
+  const authorTransports = resolved.transports.map((t) => withEndpoint(t, env.endpoint));
   const transports: readonly Transport[] = underKit
     ? [{ name: 'tallyho/testing', send: (report) => (kit.receive(report), Promise.resolve({ kind: 'success' as const })) }]
-    : resolved.transports.map((t) => retryingTransport(withEndpoint(t, env.endpoint), { deadlineMs: FLUSH_DEADLINE_MS }));
-  const status = describe(resolved, env, decision, resolved.transports);
+    : authorTransports.map((t) => retryingTransport(t, { deadlineMs: FLUSH_DEADLINE_MS }));
+  const status = describe(resolved, env, decision, authorTransports);
   const identity = underKit || !atLeast(status.level, 'usage') ? undefined : identityFor(project, status.level, env, home, log);
   if (!underKit) firstRun(resolved, status, env, home, log);
 
@@ -259,7 +260,7 @@ function enabledTelemetry(
 /** `TALLYHO_ENDPOINT` replaces the URL of HTTP transports (OTLP ones follow the OpenTelemetry variables). */
 function withEndpoint(transport: Transport, endpoint: string | undefined): Transport {
   if (endpoint === undefined || transport.spec?.type !== 'http') return transport;
-  const rebuilt = transportFromSpec({ ...transport.spec, endpoint });
+  const rebuilt = transportFromSpec(transport.spec, { endpoint });
   return 'transport' in rebuilt ? rebuilt.transport : transport;
 }
 

@@ -1,13 +1,10 @@
-import { request as httpRequest, validateHeaderName, validateHeaderValue, type ClientRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import type { ClientRequest } from 'node:http';
+import { builtins } from '../config/builtins.js';
 import type { Report } from '../report/report.js';
 import { VERSION } from '../version.js';
 import { checkEndpointUrl, displayRaw, displayUrl } from './loopback.js';
 import type { SendOutcome, Transport, TransportSpec } from './transport.js';
 
-const gzipAsync = promisify(gzip);
 
 /** Options of {@link httpTransport}. */
 export interface HttpTransportOptions {
@@ -233,8 +230,8 @@ function readHeaders(headers: Readonly<Record<string, string>> | undefined): Rea
     }
     if (typeof value !== 'string') throw new TypeError(`httpTransport: the header ${JSON.stringify(name)} must have a string value`);
     try {
-      validateHeaderName(name);
-      validateHeaderValue(name, value);
+      builtins.http().validateHeaderName(name);
+      builtins.http().validateHeaderValue(name, value);
     } catch {
       throw new TypeError(`httpTransport: the header ${JSON.stringify(name)} has an invalid name or value (no spaces in names, no line breaks)`);
     }
@@ -245,7 +242,7 @@ function readHeaders(headers: Readonly<Record<string, string>> | undefined): Rea
 
 async function post(target: URL, report: Report, settings: Settings, signal: AbortSignal): Promise<SendOutcome> {
   if (signal.aborted) return { kind: 'retryable', reason: 'not sent: the caller stopped waiting' };
-  let body = Buffer.from(JSON.stringify(report), 'utf8');
+  let body: Buffer = Buffer.from(JSON.stringify(report), 'utf8');
   const headers: Record<string, string> = {
     ...settings.headers,
     'content-type': 'application/json',
@@ -253,7 +250,8 @@ async function post(target: URL, report: Report, settings: Settings, signal: Abo
     'user-agent': `tallyho/${VERSION}`,
   };
   if (body.length > settings.gzipAboveBytes) {
-    body = await gzipAsync(body);
+    const plain = body;
+    body = await new Promise<Buffer>((resolve, reject) => builtins.zlib().gzip(plain, (error, zipped) => (error ? reject(error) : resolve(zipped))));
     headers['content-encoding'] = 'gzip';
   }
   headers['content-length'] = String(body.length);
@@ -290,7 +288,8 @@ function exchange(
     timer.unref?.();
     signal.addEventListener('abort', onAbort, { once: true });
 
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    // Loaded on first send: node:https alone costs tens of milliseconds of start-up.
+    const send = target.protocol === 'https:' ? builtins.https().request : builtins.http().request;
     try {
       request = send(target, { method: 'POST', headers, agent: false });
     } catch (error) {
