@@ -88,7 +88,7 @@ export function readEnv(env: Env = process.env, isCI: boolean = env === process.
     return fallback;
   };
   // For an opt-out variable, anything set that is not plainly "no" means off: never track by accident.
-  const optOutFlag = (v: string | undefined): boolean => v !== undefined && !FALSY.has(v.trim().toLowerCase());
+  const optOutFlag = (v: string | undefined): boolean => v !== undefined && v.trim() !== '' && !FALSY.has(v.trim().toLowerCase());
   const list = (v: string | undefined): string[] =>
     v === undefined ? [] : v.split(',').map((p) => p.trim()).filter((p) => p !== '');
 
