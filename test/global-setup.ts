@@ -1,8 +1,19 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { TestProject } from 'vitest/node';
+
+type DecoratorMode = 'tc39' | 'legacy';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Where tsc's builds of the decorator shapes are, by decorator standard. */
+    decoratorFixtures: Record<DecoratorMode, string>;
+  }
+}
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shapesDir = join(root, 'test/decorators');
@@ -26,47 +37,89 @@ function copyShapesForLegacy(): void {
   if (!existsSync(target) || readFileSync(target, 'utf8') !== text) writeFileSync(target, text);
 }
 
+const fixturesDir = join(root, 'build/fixtures');
+
+function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** What a build was made from: each file tsc read outside node_modules, with its hash. */
+type Manifest = Record<string, string>;
+
+function isCurrent(dir: string): boolean {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    return Object.entries(manifest).every(([file, hash]) => existsSync(join(root, file)) && sha256(readFileSync(join(root, file))) === hash);
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Compiles the shapes with tsc itself, once per decorator standard, into build/fixtures/<mode>. Type
+ * The shapes compiled by tsc itself with one decorator standard. A build is never changed once made,
+ * and is named after everything it was made from, so runs started side by side share builds without
+ * overwriting each other's, and a run recompiles only after the shapes or their types changed. Type
  * errors do not stop the run: tsc still emits, and the suite of that build fails on the saved
  * diagnostics (tsc.log), so one broken shape does not take every other test down with it.
  */
-async function compileShapesWithTsc(mode: 'tc39' | 'legacy'): Promise<void> {
-  const outDir = join(root, 'build/fixtures', mode);
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  const files = mode === 'tc39' ? ['shapes.ts', 'private-shapes.ts'] : ['shapes.ts'];
-  const config = {
-    compilerOptions: {
-      target: 'ES2022',
-      module: 'NodeNext',
-      moduleResolution: 'NodeNext',
-      lib: ['ES2023'],
-      types: ['node'],
-      strict: true,
-      noImplicitOverride: true,
-      skipLibCheck: true,
-      rootDir: root,
-      outDir,
-      ...(mode === 'legacy' ? { experimentalDecorators: true, emitDecoratorMetadata: true } : {}),
-    },
-    files: files.map((file) => join(shapesDir, file)),
+async function tscBuild(mode: DecoratorMode): Promise<string> {
+  const files = (mode === 'tc39' ? ['shapes.ts', 'private-shapes.ts'] : ['shapes.ts']).map((file) => join(shapesDir, file));
+  const compilerOptions = {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    lib: ['ES2023'],
+    types: ['node'],
+    strict: true,
+    noImplicitOverride: true,
+    skipLibCheck: true,
+    ...(mode === 'legacy' ? { experimentalDecorators: true, emitDecoratorMetadata: true } : {}),
   };
-  const configPath = join(outDir, 'tsconfig.json');
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  let log = '';
+  const compiler = readFileSync(join(root, 'node_modules/typescript/package.json'), 'utf8');
+  const key = sha256(JSON.stringify([compiler, compilerOptions, files.map((file) => readFileSync(file, 'utf8'))])).slice(0, 12);
+  mkdirSync(fixturesDir, { recursive: true });
+  const made = readdirSync(fixturesDir).find((name) => name.startsWith(`${mode}-${key}-`) && isCurrent(join(fixturesDir, name)));
+  if (made !== undefined) return join(fixturesDir, made);
+
+  const work = join(fixturesDir, `.${mode}-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const configPath = join(work, 'tsconfig.json');
+  writeFileSync(configPath, JSON.stringify({ compilerOptions: { ...compilerOptions, rootDir: root, outDir: work }, files }, null, 2));
+  let output: string;
   try {
-    await promisify(execFile)(process.execPath, [tsc, '-p', configPath, '--pretty', 'false'], { cwd: root });
+    output = (await promisify(execFile)(process.execPath, [tsc, '-p', configPath, '--pretty', 'false', '--listFiles'], { cwd: root })).stdout;
   } catch (error) {
     const failure = error as { stdout?: string; stderr?: string; message: string };
-    log = `${failure.stdout ?? ''}${failure.stderr ?? ''}` || failure.message;
+    output = `${failure.stdout ?? ''}${failure.stderr ?? ''}` || failure.message;
   }
-  writeFileSync(join(outDir, 'tsc.log'), log);
+  // --listFiles prints each file read as an absolute path; every other line is a diagnostic.
+  const manifest: Manifest = {};
+  const diagnostics: string[] = [];
+  for (const line of output.split('\n')) {
+    if (isAbsolute(line) && existsSync(line)) {
+      const file = relative(root, line);
+      if (!file.startsWith('..') && !file.split(/[\\/]/).includes('node_modules')) manifest[file] = sha256(readFileSync(line));
+    } else if (line.trim() !== '') {
+      diagnostics.push(line);
+    }
+  }
+  writeFileSync(join(work, 'tsc.log'), diagnostics.join('\n'));
+  writeFileSync(join(work, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  const dir = join(fixturesDir, `${mode}-${key}-${sha256(JSON.stringify(manifest)).slice(0, 12)}`);
+  try {
+    renameSync(work, dir);
+  } catch {
+    // Another run made the same build first: use theirs.
+    rmSync(work, { recursive: true, force: true });
+  }
+  return dir;
 }
 
-export default async function setup(): Promise<void> {
+export default async function setup(project: TestProject): Promise<void> {
   buildPackage();
   copyShapesForLegacy();
-  await Promise.all([compileShapesWithTsc('tc39'), compileShapesWithTsc('legacy')]);
+  const [tc39, legacy] = await Promise.all([tscBuild('tc39'), tscBuild('legacy')]);
+  project.provide('decoratorFixtures', { tc39, legacy });
 }

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { inject } from 'vitest';
 import type { DefinePrivateShapes } from './cases.js';
 import type { defineShapes } from './shapes.js';
 
-/** The shapes as tsc compiled them ahead of the run (see test/global-setup.ts), with its diagnostics. */
+/** The shapes as tsc compiled them for this run (see test/global-setup.ts), with its diagnostics. */
 export interface TscBuild {
   readonly defineShapes: typeof defineShapes;
   readonly definePrivateShapes?: DefinePrivateShapes | undefined;
@@ -10,8 +12,8 @@ export interface TscBuild {
 }
 
 export async function loadTscBuild(mode: 'tc39' | 'legacy'): Promise<TscBuild> {
-  const dir = new URL(`../../build/fixtures/${mode}/`, import.meta.url);
-  // The paths are computed so that vite leaves the compiled JavaScript as tsc wrote it.
+  const dir = pathToFileURL(`${inject('decoratorFixtures')[mode]}/`);
+  // Paths known only at run time: the type checker must not go looking for the builds.
   const shapes = (await import(/* @vite-ignore */ new URL('test/decorators/shapes.js', dir).href)) as typeof import('./shapes.js');
   const privateShapes =
     mode === 'tc39'
