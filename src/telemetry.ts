@@ -6,7 +6,7 @@ import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from './c
 import { readConsentFiles, writeProjectConsent } from './consent/consent-files.js';
 import { type ConsentDecision, type ConsentRule, decideConsent } from './consent/decide.js';
 import { readKnownProject, recordKnownProject } from './consent/known-projects.js';
-import { noticeText } from './consent/notice.js';
+import { noticeDue, noticeText } from './consent/notice.js';
 import { createTrack, type TrackDecorator, type TrackOptions } from './decorators/track.js';
 import { goneVersion, recordGone } from './delivery/gone.js';
 import { createReporter, type FlushResult } from './delivery/reporter.js';
@@ -287,7 +287,7 @@ function firstRun(resolved: ResolvedOptions, status: TelemetryStatus, env: EnvFa
   try {
     const previous = readKnownProject(home, resolved.project);
     let noticeShown = previous?.noticeShown ?? false;
-    if (!noticeShown && process.stderr.isTTY && !env.ci) {
+    if (noticeDue(noticeShown, process.stderr.isTTY === true, env.ci)) {
       process.stderr.write(noticeText(resolved.project, status.level, resolved.notice));
       noticeShown = true;
     }

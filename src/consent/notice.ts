@@ -21,3 +21,8 @@ export function noticeText(project: string, level: Level, custom: string | undef
     '',
   ].join('\n');
 }
+
+/** The notice is shown once per project and machine, only to a person: on a terminal, never in CI. */
+export function noticeDue(alreadyShown: boolean, onTerminal: boolean, ci: boolean): boolean {
+  return !alreadyShown && onTerminal && !ci;
+}
