@@ -81,6 +81,11 @@ function printStartup(result) {
         `${lpad(r.id === 'bare' ? '-' : `${r.addedMs.median >= 0 ? '+' : ''}${fmtMs(r.addedMs.median)}`, 10)}`,
     );
   }
+  const p = result.phases;
+  lines.push(
+    `  inside the "on" program (median of ${p.importMs.n} more runs): node ready after ${fmtMs(p.bootMs.median)} ms, ` +
+      `import(dist/index.js) ${fmtMs(p.importMs.median)} ms, createTelemetry + track() ${fmtMs(p.createMs.median)} ms`,
+  );
   return lines;
 }
 

@@ -19,27 +19,27 @@ function factorySource(body, params = '') {
 }
 
 const BODIES = {
-  // Exactly the shipped wrapper: increment, then fn.apply(this, arguments) inside try/catch.
+  // Exactly the shipped wrapper: increment, then Reflect.apply(fn, this, arguments) inside try/catch.
   tallyho: `cell.calls++;
+        try {
+          return Reflect.apply(fn, this, arguments);
+        } catch (error) {
+          cell.errors++;
+          throw error;
+        }`,
+  fnApply: `cell.calls++;
         try {
           return fn.apply(this, arguments);
         } catch (error) {
           cell.errors++;
           throw error;
         }`,
-  forward: `return fn.apply(this, arguments);`,
+  forward: `return Reflect.apply(fn, this, arguments);`,
   noTry: `cell.calls++;
-        return fn.apply(this, arguments);`,
+        return Reflect.apply(fn, this, arguments);`,
   rest: `cell.calls++;
         try {
-          return fn.apply(this, args);
-        } catch (error) {
-          cell.errors++;
-          throw error;
-        }`,
-  reflect: `cell.calls++;
-        try {
-          return Reflect.apply(fn, this, arguments);
+          return Reflect.apply(fn, this, args);
         } catch (error) {
           cell.errors++;
           throw error;
@@ -55,10 +55,15 @@ export function freshClass(tag) {
   return new Function(`// class: ${tag}\nreturn class Subject { m(x) {} };`)();
 }
 
-/** Wraps `Subject.prototype.m` the way a legacy method decorator does, and returns an instance. */
-function install(tag, wrapFactory, cell) {
+/**
+ * Wraps `Subject.prototype.m` the way a legacy method decorator does, and returns an instance. With
+ * `deleteFirst`, the method is deleted before the wrapper is defined, so V8 adds it as a new property
+ * instead of turning the class's constant method into a mutable field.
+ */
+function install(tag, wrapFactory, cell, deleteFirst = false) {
   const Subject = freshClass(tag);
   const descriptor = Object.getOwnPropertyDescriptor(Subject.prototype, 'm');
+  if (deleteFirst) delete Subject.prototype.m;
   Object.defineProperty(Subject.prototype, 'm', { ...descriptor, value: wrapFactory(descriptor.value, cell) });
   return new Subject();
 }
@@ -74,9 +79,9 @@ function callCase(id, label, subject) {
 /** The investigation rows: each isolates one ingredient of the wrapper's cost. */
 export function variantCases() {
   const cases = [];
-  const variant = (id, label, bodyName, params) => {
+  const variant = (id, label, bodyName, params, deleteFirst) => {
     const factory = compile(id, factorySource(BODIES[bodyName], params));
-    cases.push(callCase(id, label, install(id, factory, cell(id))));
+    cases.push(callCase(id, label, install(id, factory, cell(id), deleteFirst)));
   };
 
   variant('v-copy', "copy of tallyho's wrapper (control: should match (b))", 'tallyho');
@@ -99,9 +104,10 @@ export function variantCases() {
   }
 
   variant('v-forward', 'forwarding wrapper, no count', 'forward');
+  variant('v-fn-apply', 'fn.apply(this, arguments) instead of Reflect.apply', 'fnApply');
   variant('v-no-try', 'without try/catch', 'noTry');
   variant('v-rest', 'rest parameters instead of `arguments`', 'rest', '...args');
-  variant('v-reflect', 'Reflect.apply(fn, this, arguments) instead of fn.apply', 'reflect');
+  variant('v-delete-first', 'method deleted before the wrapper is defined', 'tallyho', '', true);
 
   // One factory wrapping 16 methods, all of them hot: the wrappers share one feedback vector, so the
   // fn.apply call site inside it sees 16 targets.
@@ -134,7 +140,7 @@ export function freshBuiltClass(tag) {
 /**
  * Copies of tallyho's class stand-in (src/decorators/track.ts, `standIn`): a Proxy of the class with a
  * `construct` trap. `asNewTarget` is what the trap hands to Reflect.construct as new.target for a
- * direct `new`: the stand-in itself (as shipped) or the original class.
+ * direct `new`: the original class (as shipped) or the stand-in itself.
  */
 function standInCopy(cls, cell, asNewTarget) {
   const stand = new Proxy(cls, {
@@ -142,7 +148,7 @@ function standInCopy(cls, cell, asNewTarget) {
       if (newTarget !== stand) return Reflect.construct(target, args, newTarget);
       cell.calls++;
       try {
-        return Reflect.construct(target, args, asNewTarget === 'class' ? target : newTarget);
+        return asNewTarget === 'class' ? Reflect.construct(target, args) : Reflect.construct(target, args, newTarget);
       } catch (error) {
         cell.errors++;
         throw error;
@@ -161,7 +167,7 @@ export function constructVariantCases() {
     return { id, label, group: 'construct', run: (n) => loop(Cls, n) };
   };
   return [
-    row('c-copy', "copy of tallyho's stand-in (control: should match (f))", standInCopy(freshBuiltClass('c-copy'), cell('c-copy'), 'stand-in')),
-    row('c-class', 'stand-in passing the class, not itself, as new.target', standInCopy(freshBuiltClass('c-class'), cell('c-class'), 'class')),
+    row('c-copy', "copy of tallyho's stand-in (control: close to (f))", standInCopy(freshBuiltClass('c-copy'), cell('c-copy'), 'class')),
+    row('c-stand-in', 'stand-in passing itself (a Proxy) as new.target', standInCopy(freshBuiltClass('c-stand-in'), cell('c-stand-in'), 'stand-in')),
   ];
 }
