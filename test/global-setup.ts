@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -37,7 +37,8 @@ function copyShapesForLegacy(): void {
   if (!existsSync(target) || readFileSync(target, 'utf8') !== text) writeFileSync(target, text);
 }
 
-const fixturesDir = join(root, 'build/fixtures');
+// Not under build/: `npm run build` empties that, and may do so while another run is using the builds.
+const fixturesDir = join(root, 'node_modules/.cache/tallyho-decorator-shapes');
 
 function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -79,8 +80,14 @@ async function tscBuild(mode: DecoratorMode): Promise<string> {
   const compiler = readFileSync(join(root, 'node_modules/typescript/package.json'), 'utf8');
   const key = sha256(JSON.stringify([compiler, compilerOptions, files.map((file) => readFileSync(file, 'utf8'))])).slice(0, 12);
   mkdirSync(fixturesDir, { recursive: true });
-  const made = readdirSync(fixturesDir).find((name) => name.startsWith(`${mode}-${key}-`) && isCurrent(join(fixturesDir, name)));
+  const builds = readdirSync(fixturesDir).filter((name) => name.startsWith(`${mode}-`));
+  const made = builds.find((name) => name.startsWith(`${mode}-${key}-`) && isCurrent(join(fixturesDir, name)));
   if (made !== undefined) return join(fixturesDir, made);
+  // Outdated builds go once no run that began with them can still be going.
+  for (const name of builds) {
+    const dir = join(fixturesDir, name);
+    if (Date.now() - statSync(dir).mtimeMs > 3_600_000) rmSync(dir, { recursive: true, force: true });
+  }
 
   const work = join(fixturesDir, `.${mode}-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
@@ -106,6 +113,8 @@ async function tscBuild(mode: DecoratorMode): Promise<string> {
     }
   }
   writeFileSync(join(work, 'tsc.log'), diagnostics.join('\n'));
+  // Node stops looking for the package scope at node_modules: say again that tsc's output is ESM.
+  writeFileSync(join(work, 'package.json'), '{ "type": "module" }\n');
   writeFileSync(join(work, 'manifest.json'), JSON.stringify(manifest, null, 2));
   const dir = join(fixturesDir, `${mode}-${key}-${sha256(JSON.stringify(manifest)).slice(0, 12)}`);
   try {

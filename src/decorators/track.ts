@@ -107,11 +107,14 @@ function decorateLegacy(
   key: string | symbol | undefined,
   descriptor: PropertyDescriptor | undefined,
 ): unknown {
-  if (key === undefined && typeof target === 'function') {
+  // A parameter decorator is called with an index where a descriptor would be: it must not be taken
+  // for a class decorator, whose member wrapping would change the class in place.
+  if (key === undefined && descriptor === undefined && typeof target === 'function') {
     return decorateClass(sink, options, target, target.name);
   }
-  if (descriptor === undefined || key === undefined) {
-    sink.warn(`track() counts classes, methods, getters and setters; the property ${String(key)} is left as it is`);
+  if (typeof descriptor !== 'object' || descriptor === null || key === undefined) {
+    const what = typeof descriptor === 'number' ? 'parameter' : 'property';
+    sink.warn(`track() counts classes, methods, getters and setters; the ${what} ${String(key)} is left as it is`);
     return undefined;
   }
   const isStatic = typeof target === 'function';
@@ -193,21 +196,24 @@ function wrap(sink: TrackSink, fn: Function, cell: Cell, member: string, explici
  * instantiation only: a subclass's `super()` reaches it with another `newTarget`.
  */
 function standIn(sink: TrackSink, cls: Function, cell: Cell): Function {
+  // new.target must stay the stand-in wherever a constructor can see it (`new.target === Client`
+  // guards, registries keyed by it). Elsewhere the class itself is passed instead, because V8
+  // constructs through a Proxy new.target on a slow path (measured: 1.3 us a `new`, against 55 ns);
+  // the instance is the same either way, since the stand-in's prototype is the class's.
+  const keepNewTarget = seesNewTarget(sink, cls);
   const stand: Function = new Proxy(cls, {
     construct(target, args, newTarget) {
       if (newTarget !== stand) return Reflect.construct(target, args, newTarget) as object;
       cell.calls++;
       try {
-        // The class itself as new.target, not the stand-in: V8 constructs through a Proxy new.target
-        // on a slow path (measured: 1.3 us a `new`, against 55 ns). The instance is the same either
-        // way, since the stand-in's prototype is the class's.
-        return Reflect.construct(target, args) as object;
+        return (keepNewTarget ? Reflect.construct(target, args, stand) : Reflect.construct(target, args)) as object;
       } catch (error) {
         cell.errors++;
         throw error;
       }
     },
   });
+  standInsSeeingNewTarget.set(stand, keepNewTarget);
   const proto = cls.prototype as object | undefined;
   const constructor = proto && Reflect.getOwnPropertyDescriptor(proto, 'constructor');
   if (proto && constructor?.value === cls) Reflect.defineProperty(proto, 'constructor', { ...constructor, value: stand });
@@ -215,6 +221,31 @@ function standIn(sink: TrackSink, cls: Function, cell: Cell): Function {
   for (const key of Reflect.ownKeys(cls)) copyMetadata(cls, stand, key);
   sink.wrappers.set(stand, { cell, member: '', explicit: true });
   return stand;
+}
+
+/** Whether each stand-in made here constructs with itself as new.target. */
+const standInsSeeingNewTarget = new WeakMap<Function, boolean>();
+
+const NEW_TARGET = /\bnew\s*\.\s*target\b/;
+
+/**
+ * Whether a constructor that runs for `cls`, its own or an ancestor's, may read new.target: only code
+ * written inside a constructor can, so its source tells. A built-in's source is hidden, but it only
+ * reads new.target for the prototype. A stand-in's source is hidden too: one made by another copy of
+ * tallyho is assumed to read it.
+ */
+function seesNewTarget(sink: TrackSink, cls: Function): boolean {
+  for (let c: unknown = cls; typeof c === 'function' && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    const known = standInsSeeingNewTarget.get(c);
+    if (known !== undefined) return known;
+    if (sink.wrappers.has(c)) return true;
+    try {
+      if (NEW_TARGET.test(Function.prototype.toString.call(c))) return true;
+    } catch {
+      return true;
+    }
+  }
+  return false;
 }
 
 function memberName(isStatic: boolean, kind: 'method' | 'getter' | 'setter', key: string | symbol): string {

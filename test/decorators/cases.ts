@@ -89,6 +89,9 @@ async function rejectionOf(run: () => Promise<unknown>): Promise<Rejection> {
 
 export function runTrackCases(compilation: Compilation): void {
   const { compiler, mode } = compilation;
+  // esbuild's TC39 lowering binds a class's own name inside its body to the undecorated class; tsc, and
+  // both compilers' legacy lowering, bind it to the decorated one, as the standard says.
+  const ownNameCounted = !(compiler === 'esbuild' && mode === 'tc39');
 
   describe(`track() compiled by ${compiler} with ${mode} decorators`, () => {
     let kit: TestKit;
@@ -400,13 +403,29 @@ export function runTrackCases(compilation: Compilation): void {
         expect(counts()).toEqual({ 'Unwrapped#m': 1, 'Unwrapped.s': 1 });
       });
 
-      // esbuild's TC39 lowering binds a class's own name inside its body to the undecorated class; tsc,
-      // and both compilers' legacy lowering, bind it to the decorated one, as the standard says.
-      const ownNameCounted = !(compiler === 'esbuild' && mode === 'tc39');
       it(`${ownNameCounted ? 'counts' : 'cannot count'} new written inside the class's own body`, () => {
         const { shapes, counts } = fresh();
         expect(shapes.SelfMaker.make()).toBeInstanceOf(shapes.SelfMaker);
         expect(counts()).toEqual({ 'SelfMaker.make': 1, ...(ownNameCounted ? { 'new SelfMaker': 1 } : {}) });
+      });
+    });
+
+    describe('new.target', () => {
+      it('is the class binding in constructors of the class and its parents', () => {
+        const { shapes, counts } = fresh();
+        const { Registering, Registered } = shapes;
+        const instance = new Registered();
+        expect([...Registering.made]).toEqual([Registered]);
+        expect(instance).toBeInstanceOf(Registered);
+        expect(counts()).toEqual({ 'new Registered': 1 });
+      });
+
+      // Where the class's own name inside its body is the undecorated class (see above), so is the
+      // comparison's left-hand side.
+      it(`${ownNameCounted ? 'equals' : 'cannot equal'} the class's own name inside its body`, () => {
+        const { shapes } = fresh();
+        expect(new shapes.Guarded().direct).toBe(ownNameCounted);
+        expect(new shapes.GuardedKid().direct).toBe(false);
       });
     });
 

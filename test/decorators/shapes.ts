@@ -292,6 +292,28 @@ export function defineShapes(telemetry: Tracker, meta: MetadataDecorators) {
     }
   }
 
+  /** Compares new.target with its own name, as guards of abstract and final classes do. */
+  @track()
+  class Guarded {
+    readonly direct: boolean;
+    constructor() {
+      this.direct = new.target === Guarded;
+    }
+  }
+
+  class GuardedKid extends Guarded {}
+
+  /** Keys what it records by new.target, which a decorated subclass must still be. */
+  class Registering {
+    static readonly made = new Set<Function>();
+    constructor() {
+      Registering.made.add(new.target);
+    }
+  }
+
+  @track()
+  class Registered extends Registering {}
+
   class Dependency {}
 
   @track()
@@ -355,6 +377,10 @@ export function defineShapes(telemetry: Tracker, meta: MetadataDecorators) {
     Fragile,
     Unwrapped,
     SelfMaker,
+    Guarded,
+    GuardedKid,
+    Registering,
+    Registered,
     Dependency,
     Service,
     Lazy,
