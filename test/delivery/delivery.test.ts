@@ -1,0 +1,480 @@
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/report/report.js';
+import { closedPort, type Receiver, startReceiver, type Answer } from '../fixtures/delivery/receiver.js';
+
+const PROJECT = 'delivery-fixture';
+const fixture = fileURLToPath(new URL('../fixtures/delivery/host.mjs', import.meta.url));
+const clock = new URL('../fixtures/delivery/clock.mjs', import.meta.url).href;
+const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'tallyho-delivery-'));
+afterAll(() => {
+  // A read-only home left behind must not stop the clean-up.
+  for (const dir of readdirSync(root)) chmodSync(join(root, dir), 0o700);
+  rmSync(root, { recursive: true, force: true });
+});
+
+const receivers: Receiver[] = [];
+async function receiver(answer?: (n: number) => Answer, port?: number): Promise<Receiver> {
+  const r = await startReceiver(answer, port);
+  receivers.push(r);
+  return r;
+}
+// Tests run concurrently: receivers are closed once all are done.
+afterAll(async () => {
+  await Promise.all(receivers.splice(0).map((r) => r.close()));
+});
+
+/** What one run of the host counts with FIXTURE_CALLS=calls: see test/fixtures/delivery/host.mjs. */
+const hostCounts = (calls = 3) => ({ 'new Client': 1, 'Client#query': calls, 'feature.export': 2 });
+
+let homes = 0;
+function newHome(): string {
+  const home = join(root, String(homes++));
+  mkdirSync(home);
+  return home;
+}
+
+const spoolDir = (home: string) => join(home, 'cache', 'spool', PROJECT);
+const ENTRY = /^\d{13}-[0-9a-f-]{36}-\d+\.json$/;
+
+function spoolNames(home: string): string[] {
+  try {
+    return readdirSync(spoolDir(home));
+  } catch {
+    return [];
+  }
+}
+const waiting = (home: string) => spoolNames(home).filter((n) => ENTRY.test(n));
+const claimed = (home: string) => spoolNames(home).filter((n) => n.includes('.claim-'));
+const readEntry = (home: string, name: string) =>
+  JSON.parse(readFileSync(join(spoolDir(home), name), 'utf8')) as { report: Report; attempts: number; nextAttemptAt: number };
+
+/** The explicit environment of every child: never the test runner's, which turns tallyho off. */
+function childEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: home, TALLYHO_HOME: home, TALLYHO_OPTIN: PROJECT, ...extra };
+}
+
+/** Whether a process runs (a zombie waiting to be reaped does not). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && process.platform === 'linux') return false;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `condition` with short waits, for at most `ms`. */
+async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The detached sender the host started at exit, from its debug line. */
+  senderPid: number | undefined;
+}
+
+interface Host {
+  child: ChildProcessWithoutNullStreams;
+  /** Resolves once the host printed `line`. */
+  printed(line: string): Promise<void>;
+  done: Promise<Run>;
+}
+
+interface HostOptions {
+  home: string;
+  url?: string;
+  /** Load tallyho (default true); false runs the same program without it. */
+  tallyho?: boolean;
+  calls?: number;
+  /** Sent once the host prints `ready`. */
+  signal?: NodeJS.Signals;
+  /** Runs the host this much later, by its clock. */
+  clockShiftMs?: number;
+  env?: Record<string, string>;
+}
+
+function startHost(scenario: string, options: HostOptions): Host {
+  const tallyho = options.tallyho ?? true;
+  const env = childEnv(options.home, {
+    ...(tallyho ? { FIXTURE_TALLYHO: '1', TALLYHO_DEBUG: '1' } : {}),
+    ...(options.url === undefined ? {} : { FIXTURE_URL: options.url }),
+    FIXTURE_CALLS: String(options.calls ?? 3),
+    ...(options.clockShiftMs === undefined ? {} : { FIXTURE_CLOCK_SHIFT_MS: String(options.clockShiftMs) }),
+    ...options.env,
+  });
+  const args = [...(options.clockShiftMs === undefined ? [] : ['--import', clock]), fixture, scenario];
+  const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { line: string; resolve: () => void }[] = [];
+  const check = () => {
+    const lines = stdout.split('\n');
+    for (const w of waiters.splice(0)) {
+      if (lines.includes(w.line)) w.resolve();
+      else waiters.push(w);
+    }
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    check();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const done = new Promise<Run>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const pid = /detached sender started \(pid (\d+)\)/.exec(stderr)?.[1];
+      resolve({ code, signal, stdout, stderr, senderPid: pid === undefined ? undefined : Number(pid) });
+    });
+  });
+  const printed = (line: string) =>
+    new Promise<void>((resolve) => {
+      waiters.push({ line, resolve });
+      check();
+    });
+  if (options.signal !== undefined) void printed('ready').then(() => child.kill(options.signal));
+  return { child, printed, done };
+}
+
+const runHost = (scenario: string, options: HostOptions) => startHost(scenario, options).done;
+
+/** Runs the detached sender directly, as a host's exit would, with its own watchdog. */
+function runSender(home: string, watchdogMs: number, extra: Record<string, string> = {}): { pid: number; done: Promise<number | null> } {
+  const child = spawn(process.execPath, [join(dist, 'sender.js'), home, join(home, 'cache'), `--watchdog-ms=${watchdogMs}`], {
+    env: childEnv(home, extra),
+    stdio: 'ignore',
+  });
+  return { pid: child.pid!, done: new Promise((resolve) => child.on('close', (code) => resolve(code))) };
+}
+
+function runCli(home: string, ...args: string[]): Promise<{ stdout: string }> {
+  return promisify(execFile)(process.execPath, [join(dist, 'cli.js'), ...args], { env: { PATH: process.env.PATH ?? '', HOME: home, TALLYHO_HOME: home } });
+}
+
+/**
+ * Writes a sender lock held by a live process (this one): a host exiting now starts no detached
+ * sender, as when another program's sender is already draining the spool. Returns its removal.
+ */
+function holdSenderLock(home: string): () => void {
+  const path = join(home, 'cache', 'spool', 'sender.lock');
+  mkdirSync(join(home, 'cache', 'spool'), { recursive: true });
+  writeFileSync(path, JSON.stringify({ pid: process.pid, startedAt: Date.now() }));
+  return () => rmSync(path, { force: true });
+}
+
+/** Waits until the detached sender is gone and nothing waits in the spool. */
+async function drained(home: string, senderPids: readonly (number | undefined)[]): Promise<void> {
+  await until(() => senderPids.every((pid) => pid === undefined || !alive(pid)), 'the detached sender to exit', 40_000);
+  expect(waiting(home), 'reports left waiting').toEqual([]);
+  expect(claimed(home), 'reports left claimed').toEqual([]);
+}
+
+const ok = (): Answer => ({ status: 200 });
+
+describe.concurrent('every exit path, healthy receiver: delivered once by the detached sender', () => {
+  it.each([
+    { scenario: 'normal', code: 0, signal: null, trigger: 'exit' },
+    { scenario: 'process-exit', code: 7, signal: null, trigger: 'exit' },
+    { scenario: 'uncaught', code: 1, signal: null, trigger: 'exit' },
+    { scenario: 'signal', code: null, signal: 'SIGTERM', trigger: 'signal' },
+  ] as const)('$scenario: ends as without tallyho ($code $signal)', async ({ scenario, code, signal, trigger }) => {
+    const r = await receiver(ok);
+    const home = newHome();
+    const sig = signal ?? undefined;
+    const [bare, on] = await Promise.all([
+      runHost(scenario, { home: newHome(), url: r.url, tallyho: false, signal: sig }),
+      runHost(scenario, { home, url: r.url, signal: sig }),
+    ]);
+    expect(bare).toMatchObject({ code, signal });
+    expect({ code: on.code, signal: on.signal, stdout: on.stdout }).toEqual({ code: bare.code, signal: bare.signal, stdout: bare.stdout });
+    if (scenario === 'uncaught') expect(on.stderr).toContain('Error: host failure in uncaught scenario');
+    expect(on.senderPid, on.stderr).toBeDefined();
+
+    await r.arrived(1);
+    await drained(home, [on.senderPid]);
+    expect(r.requests).toHaveLength(1);
+    const [got] = r.requests;
+    expect(got!.status).toBe(200);
+    expect(got!.key).toBe(got!.report.id);
+    expect(got!.report).toMatchObject({ project: PROJECT, trigger, counts: hostCounts() });
+  });
+});
+
+describe.concurrent('a receiver that is down or slow', () => {
+  it('down at exit: the spool keeps the report, and the next run delivers it on its first flush, once', async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}/v1/reports`;
+    const home = newHome();
+    const unlock = holdSenderLock(home);
+    const first = await runHost('normal', { home, url, calls: 4 });
+    expect(first.code).toBe(0);
+    expect(first.senderPid).toBeUndefined();
+    const names = waiting(home);
+    expect(names).toHaveLength(1);
+    const spooled = readEntry(home, names[0]!).report;
+    expect(spooled.counts).toEqual(hostCounts(4));
+    unlock();
+
+    const r = await receiver(ok, port);
+    const second = await runHost('flush', { home, url });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('flush sent');
+    // Nothing was counted after the flush: the exit spools nothing and starts no sender.
+    expect(second.senderPid).toBeUndefined();
+    await drained(home, []);
+    expect(r.requests.map((d) => d.report.counts)).toEqual([hostCounts(4), hostCounts(3)]);
+    expect(r.requests.map((d) => d.key)).toEqual([spooled.id, r.requests[1]!.report.id]);
+    expect(r.accepted()).toHaveLength(2);
+  });
+
+  it.each(['flush', 'normal'])(
+    '503 with Retry-After: 1 three times, then 200 (%s): delivered once, under one key',
+    async (scenario) => {
+      const r = await receiver((n) => (n < 3 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 }));
+      const home = newHome();
+      const run = await runHost(scenario, { home, url: r.url });
+      expect(run.code).toBe(0);
+      if (scenario === 'flush') {
+        // The host's own flush retried within its deadline.
+        expect(run.stdout).toContain('flush sent');
+        expect(run.senderPid).toBeUndefined();
+      } else {
+        expect(run.senderPid).toBeDefined();
+      }
+      await r.arrived(4);
+      await drained(home, [run.senderPid]);
+      expect(r.requests.map((d) => d.status)).toEqual([503, 503, 503, 200]);
+      expect(new Set(r.requests.map((d) => d.key))).toEqual(new Set([r.requests[0]!.report.id]));
+      expect(r.accepted()).toHaveLength(1);
+      expect(r.accepted()[0]!.counts).toEqual(hostCounts());
+    },
+  );
+
+  it('never answers: the host exits anyway, a bounded sender keeps the report, a later run delivers it', async () => {
+    let answering = false;
+    const r = await receiver(() => (answering ? { status: 200 } : 'hang'));
+    const home = newHome();
+    const unlock = holdSenderLock(home);
+
+    const host = startHost('flush-and-wait', { home, url: r.url });
+    await r.arrived(1);
+    host.child.stdin.end();
+    const run = await host.done;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/flushing\ndone\n$/);
+    // The host is gone while its request was still unanswered: exit did not wait for it.
+    expect(r.requests[0]!.status).toBeUndefined();
+    // The report in flight went back to the spool at exit, due now.
+    const names = waiting(home);
+    expect(names).toHaveLength(1);
+    const kept = readEntry(home, names[0]!);
+    expect(kept.report.id).toBe(r.requests[0]!.key);
+    expect(kept.report.counts).toEqual(hostCounts());
+    expect(kept.attempts).toBe(0);
+    unlock();
+
+    // The sender, with a short watchdog, sends it to the same silent receiver.
+    const sender = runSender(home, 5000);
+    await r.arrived(2);
+    expect(r.requests[1]!.key).toBe(kept.report.id);
+    await sender.done;
+    expect(alive(sender.pid)).toBe(false);
+    // It gave up without an answer, and put the report back for a later attempt.
+    expect(r.requests[1]!.status).toBeUndefined();
+    expect(claimed(home)).toEqual([]);
+    const after = waiting(home);
+    expect(after).toEqual(names);
+    const rescheduled = readEntry(home, after[0]!);
+    expect(rescheduled.attempts).toBe(1);
+    expect(rescheduled.nextAttemptAt).toBeGreaterThan(Date.now());
+
+    // A run later than the next attempt time, with the receiver answering again.
+    answering = true;
+    const later = await runHost('flush', { home, url: r.url, clockShiftMs: rescheduled.nextAttemptAt - Date.now() + 60_000 });
+    expect(later.stdout).toContain('flush sent');
+    await drained(home, [later.senderPid]);
+    const accepted = r.accepted();
+    expect(accepted.map((a) => a.id)).toEqual([kept.report.id, r.requests[r.requests.length - 1]!.report.id]);
+    expect(accepted[0]!.counts).toEqual(hostCounts());
+  });
+});
+
+describe.concurrent('no report lost, none doubled', () => {
+  it('two processes exiting at the same moment into one home and one receiver', async () => {
+    const r = await receiver(ok);
+    const home = newHome();
+    const hosts = [startHost('wait', { home, url: r.url, calls: 5 }), startHost('wait', { home, url: r.url, calls: 7 })];
+    await Promise.all(hosts.map((h) => h.printed('ready')));
+    for (const h of hosts) h.child.stdin.end();
+    const runs = await Promise.all(hosts.map((h) => h.done));
+    expect(runs.map((run) => run.code)).toEqual([0, 0]);
+    const pids = runs.map((run) => run.senderPid);
+    await until(() => pids.every((pid) => pid === undefined || !alive(pid)), 'the detached senders to exit', 40_000);
+    // A report spooled while another sender was already past it waits for the next run: run it.
+    if (waiting(home).length > 0) await runSender(home, 10_000).done;
+    await drained(home, []);
+
+    const accepted = r.accepted();
+    expect(new Set(r.requests.map((d) => d.key)).size).toBe(r.requests.length);
+    expect(accepted).toHaveLength(2);
+    expect(accepted.map((a) => a.counts['Client#query']).sort()).toEqual([5, 7]);
+    expect(accepted.reduce((sum, a) => sum + a.counts['Client#query']!, 0)).toBe(12);
+  });
+
+  it('SIGKILL after a flush: the receiver has exactly the flushed counts; only the later counts are lost', async () => {
+    const r = await receiver(ok);
+    const home = newHome();
+    const host = startHost('flush-then-kill', { home, url: r.url, env: { TALLYHO_TIMER: '1', TALLYHO_TIMER_INTERVAL_SEC: '10' } });
+    await host.printed('counted');
+    host.child.kill('SIGKILL');
+    const run = await host.done;
+    expect(run).toMatchObject({ code: null, signal: 'SIGKILL' });
+    expect(run.stdout).toContain('flushed sent');
+    expect(run.senderPid).toBeUndefined();
+    // Nothing is left for anyone to deliver: a sender finds nothing.
+    expect(waiting(home)).toEqual([]);
+    expect(claimed(home)).toEqual([]);
+    await runSender(home, 5000).done;
+    expect(r.requests).toHaveLength(1);
+    expect(r.accepted()[0]!.counts).toEqual(hostCounts());
+  });
+});
+
+describe.concurrent('consent withdrawn while a report waits', () => {
+  it('`tallyho optout` after a failed exit: the report is never sent, and the spool is empty', async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}/v1/reports`;
+    const home = newHome();
+    const unlock = holdSenderLock(home);
+    expect((await runHost('normal', { home, url })).code).toBe(0);
+    expect(waiting(home)).toHaveLength(1);
+    unlock();
+
+    const optout = await runCli(home, 'optout', PROJECT);
+    expect(optout.stdout).toContain(`${PROJECT} is off`);
+    const r = await receiver(ok, port);
+    const second = await runHost('flush', { home, url });
+    expect(second.stdout).toContain('flush off');
+    expect(second.senderPid).toBeUndefined();
+    await runSender(home, 5000).done;
+    expect(r.requests).toEqual([]);
+    expect(waiting(home)).toEqual([]);
+    expect(claimed(home)).toEqual([]);
+  });
+
+  // The sender checks consent once per report, then its retrying transport keeps trying for up to its
+  // watchdog less 3 s (src/delivery/deliver-spooled.ts with src/sender.ts): the optout purges the
+  // claimed file, but the report still in the sender's hands goes out on the next retry.
+  it.fails('`tallyho optout` while the detached sender retries: the receiver coming back never gets the report', { timeout: 60_000 }, async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}/v1/reports`;
+    const home = newHome();
+    const run = await runHost('normal', { home, url });
+    expect(run.senderPid).toBeDefined();
+    // The sender holds the report and retries the closed port.
+    await until(() => claimed(home).length === 1, 'the sender to claim the report');
+    await runCli(home, 'optout', PROJECT);
+    const r = await receiver(ok, port);
+    await until(() => !alive(run.senderPid!), 'the detached sender to exit', 40_000);
+    expect(r.requests).toEqual([]);
+    expect(waiting(home)).toEqual([]);
+    expect(claimed(home)).toEqual([]);
+  });
+});
+
+describe.concurrent('damaged spool files', () => {
+  const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  /** Writes the damaged files into a fresh home's spool; returns the home and the file names. */
+  function damagedHome() {
+    const home = newHome();
+    mkdirSync(spoolDir(home), { recursive: true });
+    const stamp = String(Date.now() - 60_000).padStart(13, '0');
+    const files = {
+      garbage: [`${stamp}-${uuid(1)}-0.json`, 'not json {'],
+      empty: [`${stamp}-${uuid(2)}-0.json`, '{"format":1}'],
+      // Damaged, but it still says how many calls it carried.
+      partial: [`${stamp}-${uuid(3)}-0.json`, JSON.stringify({ format: 1, report: { counts: { 'Client#query': 5 } } })],
+      newer: [`${stamp}-${uuid(4)}-0.json`, JSON.stringify({ format: 99, project: PROJECT, report: { id: uuid(4), counts: { x: 1 } } })],
+    } as const;
+    for (const [name, text] of Object.values(files)) writeFileSync(join(spoolDir(home), name), text);
+    return { home, files };
+  }
+
+  it('the first flush removes unreadable files, leaves a newer format alone, and still sends', async () => {
+    const r = await receiver(ok);
+    const { home, files } = damagedHome();
+    const run = await runHost('flush', { home, url: r.url });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('flush sent');
+    const names = spoolNames(home);
+    expect(names).not.toContain(files.garbage[0]);
+    expect(names).not.toContain(files.empty[0]);
+    expect(names).not.toContain(files.partial[0]);
+    expect(names).toContain(files.newer[0]);
+    expect(readFileSync(join(spoolDir(home), files.newer[0]), 'utf8')).toBe(files.newer[1]);
+    expect(names.filter((n) => n.startsWith('drops-'))).toEqual([]);
+    expect(r.requests).toHaveLength(1);
+    expect(r.requests[0]!.report.counts).toEqual(hostCounts());
+    expect(r.requests[0]!.report.dropped.invalid).toBeGreaterThan(0);
+  });
+
+  // The first flush merges what tidy() returns and then also takes the drop file tidy() wrote for the
+  // same losses (src/delivery/reporter.ts, drain()): each loss is reported twice.
+  it.fails('the calls a damaged file carried are reported once, as dropped (invalid)', async () => {
+    const r = await receiver(ok);
+    const { home } = damagedHome();
+    await runHost('flush', { home, url: r.url });
+    expect(r.requests).toHaveLength(1);
+    expect(r.requests[0]!.report.dropped).toEqual({ invalid: 5 });
+  });
+});
+
+/** Whether this user can write into a folder without write permission (root can). */
+function writableDespiteMode(): boolean {
+  const probe = join(root, 'probe');
+  mkdirSync(probe, { mode: 0o500 });
+  chmodSync(probe, 0o500);
+  try {
+    accessSync(probe, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    chmodSync(probe, 0o700);
+  }
+}
+
+describe('a read-only home', () => {
+  it.skipIf(writableDespiteMode())('nothing written, nothing printed, the exit unchanged', async () => {
+    const r = await receiver(ok);
+    const home = newHome();
+    chmodSync(home, 0o500);
+    const env = { TALLYHO_DEBUG: '' };
+    const [bare, on] = await Promise.all([
+      runHost('normal', { home: newHome(), url: r.url, tallyho: false }),
+      runHost('normal', { home, url: r.url, env }),
+    ]);
+    expect(on).toMatchObject({ code: 0, signal: null, stdout: bare.stdout, stderr: '' });
+    expect(readdirSync(home)).toEqual([]);
+  });
+});
