@@ -188,6 +188,14 @@ export function runTrackCases(compilation: Compilation): void {
         expect(instance.reading).toBe(7);
         expect(counts()).toEqual({ 'MethodOnly#get reading': 2, 'MethodOnly#set writing': 1 });
       });
+
+      it('leaves a field it was put on as it is', () => {
+        const { shapes, counts } = fresh();
+        const holder = new shapes.FieldHolder();
+        expect(Object.getOwnPropertyDescriptor(holder, 'handler')?.enumerable).toBe(true);
+        expect(holder.handler()).toBe('field');
+        expect(counts()).toEqual({});
+      });
     });
 
     describe.each([

@@ -177,6 +177,12 @@ export function defineShapes(telemetry: Tracker, meta: MetadataDecorators) {
     }
   }
 
+  /** track() put on a field, which it cannot count: the field must be left as it is. */
+  class FieldHolder {
+    @(track() as AnyDecorator)
+    handler = (): string => 'field';
+  }
+
   class PlainBase {
     inherited(): string {
       return 'plain base';
@@ -363,6 +369,7 @@ export function defineShapes(telemetry: Tracker, meta: MetadataDecorators) {
     Tracked,
     MethodOnly,
     WithAccessors,
+    FieldHolder,
     PlainBase,
     TrackedChild,
     Base,
