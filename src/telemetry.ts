@@ -12,7 +12,7 @@ import { goneVersion, recordGone } from './delivery/gone.js';
 import { createReporter, type FlushResult } from './delivery/reporter.js';
 import { launchSender } from './delivery/sender-launch.js';
 import { Spool } from './delivery/spool.js';
-import { createIdentity, type Identity, loadSalt } from './identity/identity.js';
+import { createIdentity, type Identity, lazyIdentity, loadSalt } from './identity/identity.js';
 import { readMachineId } from './identity/machine-id.js';
 import { allocateCell, createCounterTable, type CounterTable, recordDropped } from './registry/counter-table.js';
 import { sharedState, type TestKitHook } from './registry/shared-state.js';
@@ -266,17 +266,12 @@ function withEndpoint(transport: Transport, endpoint: string | undefined): Trans
 
 /** Salted identifiers, for `usage` and above; the machine id only where it is used (`full`, or a machine salt). */
 function identityFor(project: string, level: Level, env: EnvFacts, home: Home, log: Log): Identity {
-  let machineId: string | undefined;
-  let machineRead = false;
-  const readOnce = (): string | undefined => {
-    if (!machineRead) {
-      machineId = readMachineId();
-      machineRead = true;
-    }
-    return machineId;
-  };
-  const salt = loadSalt(home, env.saltType ?? 'random', readOnce, log);
-  return createIdentity(project, salt, level === 'full' ? readOnce() : undefined);
+  const saltType = env.saltType ?? 'random';
+  // Read now, where it is used at all: never on the exit path (macOS and Windows need a command for it).
+  const machineId = level === 'full' || saltType === 'machine' ? readMachineId() : undefined;
+  return lazyIdentity(() =>
+    createIdentity(project, loadSalt(home, saltType, () => machineId, log), level === 'full' ? machineId : undefined),
+  );
 }
 
 /**

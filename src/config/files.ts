@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { builtins } from './builtins.js';
 
@@ -37,19 +37,15 @@ export function readJsonFile(path: string): ReadResult {
 /**
  * Writes a file atomically: a temporary file in the same folder, then a rename, so a reader sees the
  * old file or the new one, never half of one. Folders are created 0700, files `mode` (default 0600).
+ * There is no fsync: it would cost every exit milliseconds, and a file left empty by a power cut reads
+ * as unreadable, which every reader treats safely (a switch file: off; a spool file: counted, removed).
  * Throws on failure: callers turn that into an outcome.
  */
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const temporary = `${path}.${process.pid}.${builtins.crypto().randomBytes(4).toString('hex')}.tmp`;
   try {
-    const fd = openSync(temporary, 'wx', mode);
-    try {
-      writeSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeFileSync(temporary, data, { flag: 'wx', mode });
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });

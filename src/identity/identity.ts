@@ -63,7 +63,7 @@ export function loadSalt(home: Home, type: 'random' | 'machine', machineId: () =
   }
 }
 
-/** Builds a project's identifiers. Reads the user name and the machine id once, here, never at exit. */
+/** Builds a project's identifiers. The machine id is read by the caller, never on the exit path. */
 export function createIdentity(project: string, salted: { salt: Buffer; source: SaltSource }, machineId: string | undefined): Identity {
   const { salt } = salted;
   let user: string | undefined;
@@ -78,5 +78,29 @@ export function createIdentity(project: string, salted: { salt: Buffer; source: 
     installId: saltedHash(salt, project, 'install', ''),
     userHash: user === undefined ? undefined : saltedHash(salt, project, 'user', user),
     machineHash: machineId === undefined ? undefined : saltedHash(salt, project, 'machine', machineId),
+  };
+}
+
+/**
+ * Identifiers made on first use, by the first report: hashing loads node:crypto, and a program that
+ * never reports must not pay for it at start-up.
+ */
+export function lazyIdentity(make: () => Identity): Identity {
+  let made: Identity | undefined;
+  const get = (): Identity => (made ??= make());
+  return {
+    get saltSource() {
+      return get().saltSource;
+    },
+    weekId: (date) => get().weekId(date),
+    get installId() {
+      return get().installId;
+    },
+    get userHash() {
+      return get().userHash;
+    },
+    get machineHash() {
+      return get().machineHash;
+    },
   };
 }
