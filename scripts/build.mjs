@@ -9,6 +9,39 @@ import { rollup } from 'rollup';
 import { dts } from 'rollup-plugin-dts';
 
 const entries = ['index', 'testing'];
+
+// `import process from 'node:process'` (env-paths does it) makes Node's ESM loader read every property
+// of `process` to build the module's exports, which creates the stdout and stderr streams and loads
+// the stream modules: a few milliseconds of every host's start-up. The global is the same object.
+const processGlobal = {
+  name: 'process-global',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?process$/ }, () => ({ path: 'process', namespace: 'process-global' }));
+    b.onLoad({ filter: /.*/, namespace: 'process-global' }, () => ({ contents: 'export default globalThis.process;', loader: 'js' }));
+  },
+};
+
+// Likewise an ESM `import ... from 'node:fs'` builds the whole module namespace, running its lazy
+// getters (the stream classes): about 5 ms. The ESM bundles take built-ins from
+// process.getBuiltinModule() instead, exporting their plain (non-getter) members by name.
+const builtinsByGetter = {
+  name: 'builtins-by-getter',
+  setup(b) {
+    b.onResolve({ filter: /^node:(fs|os|path|url)$/ }, (args) => ({ path: args.path, namespace: 'builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, async (args) => {
+      const module = await import(args.path);
+      const names = Object.keys(module.default).filter(
+        (name) => /^[A-Za-z_$][\w$]*$/.test(name) && 'value' in Object.getOwnPropertyDescriptor(module.default, name),
+      );
+      const contents = [
+        `const m = globalThis.process.getBuiltinModule(${JSON.stringify(args.path)});`,
+        'export default m;',
+        ...names.map((name) => `export const ${name} = m.${name};`),
+      ].join('\n');
+      return { contents, loader: 'js' };
+    });
+  },
+};
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const define = { __TALLYHO_VERSION__: JSON.stringify(version) };
 const external = ['@opentelemetry/api'];
@@ -27,6 +60,7 @@ for (const format of ['esm', 'cjs']) {
     target: 'node20',
     external,
     treeShaking: true,
+    plugins: format === 'esm' ? [processGlobal, builtinsByGetter] : [processGlobal],
     legalComments: 'linked',
     define,
     // The CommonJS twin finds the sender beside itself through this; the ESM build uses import.meta.url.

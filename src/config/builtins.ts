@@ -11,4 +11,5 @@ export const builtins = {
   https: () => process.getBuiltinModule('node:https'),
   zlib: () => process.getBuiltinModule('node:zlib'),
   net: () => process.getBuiltinModule('node:net'),
+  fsPromises: () => process.getBuiltinModule('node:fs/promises'),
 };

@@ -1,6 +1,6 @@
-import { promises as fs } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Transport, TransportSpec } from './transport.js';
+import { builtins } from '../config/builtins.js';
 
 /** The serializable description of a file transport, from which `transportFromSpec()` rebuilds it. */
 export interface FileTransportSpec extends TransportSpec {
@@ -37,8 +37,8 @@ export function fileTransport(path: string): FileTransport {
       try {
         // One write per line, in append mode: lines from concurrent writers do not interleave.
         const line = `${JSON.stringify(report)}\n`;
-        await fs.mkdir(dirname(absolute), { recursive: true, mode: 0o700 });
-        await fs.appendFile(absolute, line, { mode: 0o600 });
+        await builtins.fsPromises().mkdir(dirname(absolute), { recursive: true, mode: 0o700 });
+        await builtins.fsPromises().appendFile(absolute, line, { mode: 0o600 });
         return { kind: 'success' };
       } catch (error) {
         return { kind: 'failure', reason: `could not append to ${absolute}: ${(error as Error)?.message ?? String(error)}` };
