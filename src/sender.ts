@@ -26,7 +26,7 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
     for (const name of safeReaddir(root)) {
       if (name === 'sender.lock' || deadline.aborted) continue;
       const spool = new Spool(join(root, name));
-      spool.tidy(Date.now());
+      spool.recordDrops(spool.tidy(Date.now()));
       const claims = spool.claimDue(Date.now());
       if (claims.length === 0) continue;
       await deliverSpooled(

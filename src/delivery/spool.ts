@@ -77,7 +77,7 @@ export const DEFAULT_SPOOL_LIMITS: SpoolLimits = {
 };
 
 const ENTRY = /^(\d{13})-([0-9a-f-]{36})-(\d+)\.json$/;
-const CLAIMED = /^(\d{13}-[0-9a-f-]{36}-\d+\.json)\.claim-[0-9a-z-]+$/;
+const CLAIMED = /^(\d{13}-[0-9a-f-]{36}-\d+\.json)\.claim-[0-9a-z-]+(-releasing)?$/;
 const DROPS = /^drops-[0-9a-f-]{36}\.json$/;
 
 /**
@@ -122,7 +122,8 @@ export class Spool {
 
   /**
    * Applies the quota and the age limit, removes files that cannot be read, and takes back claims of
-   * processes that died. Returns the counts lost, by reason (already recorded as drop files).
+   * processes that died. Returns the counts lost, by reason: the caller reports them once, either in
+   * its own next report or, without one, through {@link Spool.recordDrops}.
    */
   tidy(now: number): Partial<Record<DropReason, number>> {
     const lost: Partial<Record<DropReason, number>> = {};
@@ -160,7 +161,6 @@ export class Spool {
       bytes -= oldest.size;
       lose('quota', callsOf(oldest.entry.report));
     }
-    this.recordDrops(lost);
     return lost;
   }
 
@@ -197,11 +197,20 @@ export class Spool {
   release(claim: Claim, next: { attempts: number; nextAttemptAt: number }): void {
     if (claim.settled) return;
     claim.settled = true;
+    // Moved aside first: if the file is gone (purged by an opt-out while it was being sent), the
+    // rename fails and the report stays gone, never written back.
+    const holding = `${claim.path}-releasing`;
     try {
-      this.fs.writeAtomic(claim.path, serialize({ ...claim.entry, ...next }));
-      this.fs.rename(claim.path, join(this.dir, claim.name));
+      this.fs.rename(claim.path, holding);
     } catch {
-      // Left claimed: tidy() takes it back once the claim is stale.
+      return;
+    }
+    try {
+      this.fs.writeAtomic(join(this.dir, claim.name), serialize({ ...claim.entry, ...next }));
+      this.fs.unlink(holding);
+    } catch {
+      // Left aside as a claim: tidy() takes it back once it is stale.
+      this.tryRename(holding, claim.path);
     }
   }
 
