@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { onExit } from 'signal-exit';
 import { type EnvFacts, readEnv } from './config/env.js';
 import { type Home, homePaths, resolveHome } from './config/home.js';
@@ -282,7 +283,7 @@ function firstRun(resolved: ResolvedOptions, status: TelemetryStatus, env: EnvFa
   try {
     const previous = readKnownProject(home, resolved.project);
     let noticeShown = previous?.noticeShown ?? false;
-    if (noticeDue(noticeShown, process.stderr.isTTY === true, env.ci)) {
+    if (noticeDue(noticeShown, stderrIsTerminal(), env.ci)) {
       process.stderr.write(noticeText(resolved.project, status.level, resolved.notice));
       noticeShown = true;
     }
@@ -301,6 +302,19 @@ function firstRun(resolved: ResolvedOptions, status: TelemetryStatus, env: EnvFa
     );
   } catch (error) {
     log.warn(`could not record ${resolved.project} in ${home.config}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Whether stderr is a terminal, without touching `process.stderr` when it plainly is not: creating
+ * that stream loads Node's stream and tty modules, milliseconds of start-up for a program that never
+ * writes to it. Only a character device can be a terminal (`/dev/null` is one too, hence `isTTY`).
+ */
+function stderrIsTerminal(): boolean {
+  try {
+    return fstatSync(2).isCharacterDevice() && process.stderr.isTTY === true;
+  } catch {
+    return false;
   }
 }
 
