@@ -1,19 +1,21 @@
-// `npm run bench`: per-call cost of a tracked method, and start-up cost of tallyho. Prints a table and
-// writes bench/results/latest.json. See bench/README.md for what each row measures.
+// `npm run bench`: per-call cost of a tracked method, start-up cost of tallyho, and exit latency. Prints
+// a table and writes bench/results/latest.json. See bench/README.md for what each row measures.
 //
 // Settings (environment):
 //   BENCH_QUICK=1           smoke run: few rounds, short runs (numbers are not for conclusions)
 //   BENCH_ROUNDS=N          interleaved rounds of the per-call part (default 21)
 //   BENCH_ROUND_MS=N        CPU time of one case in one round, in ms (default 10)
 //   BENCH_STARTUP_RUNS=N    runs of each start-up case (default 25)
+//   BENCH_EXIT_RUNS=N       runs of each exit-latency case (default 25)
 //   BENCH_VARIANTS=0        skip the wrapper variants (investigation rows)
-//   BENCH_PARTS=per-call,startup   which parts to run (default both)
+//   BENCH_PARTS=per-call,startup,exit   which parts to run (default all)
 //   BENCH_STRICT=1          exit with status 1 when a target is missed
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { exitBench } from './exit.mjs';
 import { perCallBench } from './per-call.mjs';
 import { startupBench } from './startup.mjs';
 
@@ -23,6 +25,7 @@ const dist = path.join(root, 'dist', 'index.js');
 
 const TARGET_RATIO = 1.5;
 const TARGET_STARTUP_MS = 15;
+const TARGET_EXIT_MS = 10;
 
 function intSetting(name, fallback) {
   const raw = process.env[name];
@@ -39,8 +42,9 @@ const settings = {
   roundMs: intSetting('BENCH_ROUND_MS', quick ? 3 : 10),
   warmups: quick ? 1 : 2,
   startupRuns: intSetting('BENCH_STARTUP_RUNS', quick ? 5 : 25),
+  exitRuns: intSetting('BENCH_EXIT_RUNS', quick ? 5 : 25),
   variants: process.env.BENCH_VARIANTS !== '0',
-  parts: (process.env.BENCH_PARTS ?? 'per-call,startup').split(',').map((p) => p.trim()),
+  parts: (process.env.BENCH_PARTS ?? 'per-call,startup,exit').split(',').map((p) => p.trim()),
 };
 
 const fmtNs = (v) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
@@ -89,6 +93,47 @@ function printStartup(result) {
   return lines;
 }
 
+function printExit(result) {
+  const lines = [
+    '',
+    `Exit latency: wall time of a whole child process (import, createTelemetry with httpTransport, one tracked class, ${result.calls} calls, normal end);`,
+    '  minus off = median of per-run differences to (a); every run has a fresh TALLYHO_HOME',
+  ];
+  lines.push(`  ${pad('program', 66)}${lpad('median ms', 10)}${lpad('q1-q3', 14)}${lpad('minus off', 10)}`);
+  for (const r of result.rows) {
+    lines.push(
+      `  ${pad(r.label, 66)}${lpad(fmtMs(r.ms.median), 10)}${lpad(`${fmtMs(r.ms.q1)}-${fmtMs(r.ms.q3)}`, 14)}` +
+        `${lpad(r.id === 'off' ? '-' : `${r.minusOffMs.median >= 0 ? '+' : ''}${fmtMs(r.minusOffMs.median)}`, 10)}`,
+    );
+  }
+  const byId = Object.fromEntries(result.rows.map((r) => [r.id, r]));
+  const signed = (v) => `${v >= 0 ? '+' : ''}${fmtMs(v)}`;
+  lines.push(
+    '  Split at the end of the program\'s own code (it prints the clock last; minus off as above):',
+    ...result.rows
+      .filter((r) => r.id !== 'off')
+      .map(
+        (r) =>
+          `    ${r.id}: before the end ${signed(r.beforeEndMinusOffMs.median)} ms (start-up, createTelemetry, calls); ` +
+          `after it ${signed(r.exitTailMinusOffMs.median)} ms (exit work: ${fmtMs(r.exitTailMs.median)} ms vs ${fmtMs(byId.off.exitTailMs.median)} ms off)`,
+      ),
+  );
+  lines.push('  Spool path, per row (counted outside the timed part):');
+  for (const r of result.rows) {
+    const s = r.senders;
+    if (r.id === 'off') {
+      lines.push(`    ${r.id}: ${s.spoolWritten ? 'WROTE A SPOOL (should not)' : 'no spool written, no sender'}`);
+      continue;
+    }
+    lines.push(
+      `    ${r.id}: report spooled at exit in ${s.runsWithReportSpooledAtExit}/${r.runs} runs (${s.reportsSpooledAtExit} files); ` +
+        `detached senders: lock seen ${s.lockFilesSeen}/${r.runs}, reached the endpoint ${s.endpointContacted}/${r.runs}, ` +
+        `stopped ${s.stoppedAfterConnecting}, ended by themselves ${s.finishedByThemselves}`,
+    );
+  }
+  return lines;
+}
+
 async function main() {
   if (!existsSync(dist)) throw new Error(`${path.relative(root, dist)} is missing: run \`npm run build\` first`);
   const distUrl = pathToFileURL(dist).href;
@@ -105,7 +150,7 @@ async function main() {
   const out = [];
   out.push(`tallyho benchmark: node ${machine.node}, ${machine.cores} x ${machine.cpu}`);
   out.push(
-    `settings: ${settings.rounds} rounds x ${settings.roundMs} ms per case, ${settings.startupRuns} start-up runs per case` +
+    `settings: ${settings.rounds} rounds x ${settings.roundMs} ms per case, ${settings.startupRuns} start-up runs per case, ${settings.exitRuns} exit runs per case` +
       `${quick ? ' (BENCH_QUICK: a smoke run, not for conclusions)' : ''}; load average ${load[0].map((l) => l.toFixed(1)).join(' ')}`,
   );
   console.log(out.join('\n'));
@@ -144,6 +189,25 @@ async function main() {
       lines.push('', `Target: start-up with telemetry on adds <= ${TARGET_STARTUP_MS} ms: +${fmtMs(on.addedMs.median)} ms  ${pass ? 'PASS' : 'FAIL'}`);
       for (const [id, text] of Object.entries(startup.firstRunOutput)) lines.push(`  first run of "${id}" printed: ${text}`);
       for (const [id, text] of Object.entries(startup.stderr)) lines.push(`  note: "${id}" printed to stderr on later runs: ${text}`);
+      out.push(...lines);
+      console.log(lines.join('\n'));
+    }
+    if (settings.parts.includes('exit')) {
+      const exitHome = path.join(home, 'exit');
+      mkdirSync(exitHome, { recursive: true });
+      const exit = await exitBench({ distUrl, tmp: exitHome, runs: settings.exitRuns });
+      results.exit = exit;
+      const lines = printExit(exit);
+      const hole = exit.rows.find((r) => r.id === 'black-hole');
+      const pass = hole.minusOffMs.median <= TARGET_EXIT_MS;
+      verdicts.push(pass);
+      results.exit.target = { row: 'black-hole', maxMinusOffMs: TARGET_EXIT_MS, minusOffMs: hole.minusOffMs.median, pass };
+      lines.push(
+        '',
+        `Target: exit with telemetry on, endpoint a black hole, minus off <= ${TARGET_EXIT_MS} ms: ` +
+          `${hole.minusOffMs.median >= 0 ? '+' : ''}${fmtMs(hole.minusOffMs.median)} ms  ${pass ? 'PASS' : 'FAIL'}`,
+      );
+      for (const [id, text] of Object.entries(exit.stderr)) lines.push(`  note: "${id}" printed to stderr: ${text}`);
       out.push(...lines);
       console.log(lines.join('\n'));
     }

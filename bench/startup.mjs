@@ -9,7 +9,7 @@ import { pairedDifference, summarize, wallNs } from './lib/measure.mjs';
  * NODE_EXTRA_CA_CERTS or NODE_OPTIONS from the parent, which would add their own start-up cost to
  * every row.
  */
-function childEnv(home, extra) {
+export function childEnv(home, extra) {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? home, TALLYHO_HOME: home };
   return { ...env, ...extra };
 }
