@@ -438,9 +438,7 @@ describe.concurrent('damaged spool files', () => {
     expect(r.requests[0]!.report.dropped.invalid).toBeGreaterThan(0);
   });
 
-  // The first flush merges what tidy() returns and then also takes the drop file tidy() wrote for the
-  // same losses (src/delivery/reporter.ts, drain()): each loss is reported twice.
-  it.fails('the calls a damaged file carried are reported once, as dropped (invalid)', async () => {
+  it('the calls a damaged file carried are reported once, as dropped (invalid)', async () => {
     const r = await receiver(ok);
     const { home } = damagedHome();
     await runHost('flush', { home, url: r.url });
