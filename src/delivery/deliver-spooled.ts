@@ -1,4 +1,5 @@
 import type { Log } from '../config/log.js';
+import { validReport } from '../report/build-report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
 import { type Claim, callsOf, type Spool, type SpoolEntry } from './spool.js';
 
@@ -44,6 +45,14 @@ export async function deliverSpooled(options: SpooledDeliveryOptions, claims: re
       spool.remove(claim);
       result.withdrawn++;
       log.debug(`waiting report ${entry.report.id} deleted unsent: consent no longer holds`);
+      continue;
+    }
+    // The contract is checked where a report leaves the machine: reports spooled at exit were not.
+    if (validReport(entry.report) === undefined) {
+      spool.remove(claim);
+      spool.recordDrops({ invalid: callsOf(entry.report) });
+      result.refused++;
+      log.warn(`waiting report ${entry.report.id} is not a valid report; its counts are reported as dropped (invalid)`);
       continue;
     }
     const transport = options.transportFor(entry);

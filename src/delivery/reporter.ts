@@ -1,7 +1,7 @@
 import type { ShowMe } from '../config/env.js';
 import type { Log } from '../config/log.js';
 import { type CounterTable, isIdle, recordDropped, takeDelta } from '../registry/counter-table.js';
-import { buildReport, type ReportContext, totalCalls } from '../report/build-report.js';
+import { buildReport, type ReportContext, totalCalls, validReport } from '../report/build-report.js';
 import type { DropReason, Report, Trigger } from '../report/report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
 import { deliverSpooled, retryDelayMs } from './deliver-spooled.js';
@@ -66,12 +66,18 @@ export function createReporter(options: ReporterOptions): Reporter {
   /** Spool files this process is sending right now: released for the sender if the process exits first. */
   const inFlight = new Set<Claim>();
 
-  /** Takes the delta and turns it into a validated, shown report. */
-  function nextReport(trigger: Trigger): { report: Report } | { result: FlushResult } {
+  /**
+   * Takes the delta and turns it into a shown report. In process it is validated here, before it is
+   * sent; at exit it goes to the spool as built, and is validated where it leaves the machine (the
+   * detached sender, or the next run): validation costs a cold zod several milliseconds that exit
+   * must not wait for.
+   */
+  function nextReport(trigger: Trigger, validate: boolean): { report: Report } | { result: FlushResult } {
     if (spool !== undefined) mergeDropped(spool.takeDrops());
     if (isIdle(table)) return { result: { status: 'empty', calls: 0, outcomes: [] } };
     const delta = takeDelta(table, Date.now());
-    const report = buildReport(delta, trigger, context);
+    const built = buildReport(delta, trigger, context);
+    const report = validate ? validReport(built) : built;
     const calls = totalCalls(delta.counts);
     if (report === undefined) {
       recordDropped(table, 'invalid', calls);
@@ -183,7 +189,7 @@ export function createReporter(options: ReporterOptions): Reporter {
         if (!options.consentHolds()) return { status: 'off', calls: 0, outcomes: [] };
         const sending = !options.dryRun && transports.length > 0;
         if (sending) await drain(signal);
-        const next = nextReport(trigger);
+        const next = nextReport(trigger, true);
         if ('result' in next) return next.result;
         const { report } = next;
         if (!sending) {
@@ -204,7 +210,7 @@ export function createReporter(options: ReporterOptions): Reporter {
       for (const claim of inFlight) spool?.release(claim, { attempts: claim.entry.attempts, nextAttemptAt: Date.now() });
       const due = inFlight.size > 0;
       inFlight.clear();
-      const next = nextReport(trigger);
+      const next = nextReport(trigger, false);
       const spooled = !('result' in next) && !options.dryRun && transports.length > 0;
       if (spooled) {
         // Exit never waits for the network: the report goes to the spool, synchronously.

@@ -22,10 +22,9 @@ export function atLeast(level: Level, floor: Level): boolean {
 
 /**
  * Builds the report of one delta at the context's level: the envelope, counts, runtime and platform
- * always (`basic`), and each further field only from the level that allows it. Validated before it is returned: an invalid report is
- * `undefined`, and the caller counts its counts as dropped.
+ * always (`basic`), and each further field only from the level that allows it.
  */
-export function buildReport(delta: Delta, trigger: Trigger, context: ReportContext): Report | undefined {
+export function buildReport(delta: Delta, trigger: Trigger, context: ReportContext): Report {
   const report: Report = {
     schema: SCHEMA_VERSION,
     id: builtins.crypto().randomUUID(),
@@ -50,6 +49,15 @@ export function buildReport(delta: Delta, trigger: Trigger, context: ReportConte
     if (identity.userHash !== undefined) report.userHash = identity.userHash;
     if (identity.machineHash !== undefined) report.machineHash = identity.machineHash;
   }
+  return report;
+}
+
+/**
+ * Validates a report against the wire contract where it leaves the machine: before a transport sends
+ * it, in the host or in the detached sender. Returns the parsed report (unknown fields stripped), or
+ * `undefined` when it is invalid; the caller counts its calls as dropped (`invalid`).
+ */
+export function validReport(report: unknown): Report | undefined {
   const result = reportZodSchema().safeParse(report);
   return result.success ? result.data : undefined;
 }
