@@ -1,0 +1,91 @@
+import { createNoopMeter, type Counter, type Meter, type MeterProvider, metrics, ValueType } from '@opentelemetry/api';
+import { DROP_REASON_ATTRIBUTE, METRIC_DESCRIPTIONS, METRIC_NAMES, METRIC_UNIT, NAME_ATTRIBUTE } from './otlp-encode.js';
+import type { SendOutcome, Transport } from './transport.js';
+
+/** Options of {@link otelTransport}. */
+export interface OtelTransportOptions {
+  /**
+   * The provider to record into, for a host that keeps its own instead of registering it globally.
+   * Default: the global MeterProvider, looked up at every send.
+   */
+  readonly meterProvider?: MeterProvider;
+}
+
+/** A success that has something to say under `TALLYHO_DEBUG`, such as why nothing was recorded. */
+type NotedSuccess = Extract<SendOutcome, { kind: 'success' }> & { readonly note?: string };
+
+/** The instruments of one meter, kept while the meter stays the same. */
+interface Instruments {
+  readonly meter: Meter;
+  readonly calls: Counter;
+  readonly errors: Counter;
+  readonly dropped: Counter;
+}
+
+const NO_SDK: NotedSuccess = {
+  kind: 'success',
+  note: 'no OpenTelemetry MeterProvider is registered, so the counts were not recorded; register an SDK MeterProvider to receive them',
+};
+
+/**
+ * A transport that records each report's counts in the host's OpenTelemetry metrics, for a host that
+ * already exports metrics with the OpenTelemetry SDK: the counts then travel with the host's own
+ * metrics, through its exporters, to its backend.
+ *
+ * The meter is `metrics.getMeter(project, version)`; the instruments are monotonic integer counters
+ * `tallyho.calls`, `tallyho.errors` and `tallyho.dropped` (unit `{call}`), each point with the counted
+ * name as `code.function.name` (drops with `tallyho.drop.reason`). The meter and instruments are
+ * looked up at every send, never at import: the OpenTelemetry API has no proxy meter provider, and a
+ * counter made before the SDK is registered would stay a no-op forever.
+ *
+ * With no SDK registered, a send records nothing and succeeds, saying so under `TALLYHO_DEBUG`. It has
+ * no spec: the provider lives in the host, so reports left at exit wait for the host's next run.
+ */
+export function otelTransport(options: OtelTransportOptions = {}): Transport {
+  if (typeof options !== 'object' || options === null) throw new TypeError('otelTransport(options): options must be an object');
+  const { meterProvider } = options;
+  if (meterProvider !== undefined && typeof (meterProvider as Partial<MeterProvider>).getMeter !== 'function') {
+    throw new TypeError('otelTransport: meterProvider must be an OpenTelemetry MeterProvider (an object with getMeter())');
+  }
+  let cached: Instruments | undefined;
+
+  /** The counters of the meter in force now; re-made only when the provider hands out another meter. */
+  function instruments(project: string, version: string): Instruments | undefined {
+    const meter = (meterProvider ?? metrics.getMeterProvider()).getMeter(project, version);
+    // The API hands out one shared no-op meter while no provider is registered.
+    if (meter === createNoopMeter()) return undefined;
+    if (cached?.meter === meter) return cached;
+    const counter = (name: string, description: string): Counter =>
+      meter.createCounter(name, { description, unit: METRIC_UNIT, valueType: ValueType.INT });
+    cached = {
+      meter,
+      calls: counter(METRIC_NAMES.calls, METRIC_DESCRIPTIONS.calls),
+      errors: counter(METRIC_NAMES.errors, METRIC_DESCRIPTIONS.errors),
+      dropped: counter(METRIC_NAMES.dropped, METRIC_DESCRIPTIONS.dropped),
+    };
+    return cached;
+  }
+
+  return {
+    name: meterProvider === undefined ? 'OpenTelemetry API (global MeterProvider)' : 'OpenTelemetry API (MeterProvider given)',
+    send(report, sendOptions) {
+      if (sendOptions.signal.aborted) return Promise.resolve({ kind: 'retryable', reason: 'not recorded: the caller stopped waiting' });
+      try {
+        const found = instruments(report.project, report.version);
+        if (found === undefined) return Promise.resolve(NO_SDK);
+        record(found.calls, NAME_ATTRIBUTE, report.counts);
+        record(found.errors, NAME_ATTRIBUTE, report.errors);
+        record(found.dropped, DROP_REASON_ATTRIBUTE, report.dropped);
+        return Promise.resolve({ kind: 'success' });
+      } catch (error) {
+        // A provider is host code: whatever it throws stays an outcome.
+        return Promise.resolve({ kind: 'failure', reason: `the MeterProvider threw: ${(error as Error)?.message ?? String(error)}` });
+      }
+    },
+  };
+}
+
+function record(counter: Counter, key: string, values: Readonly<Record<string, number | undefined>> | undefined): void {
+  if (values === undefined) return;
+  for (const [name, n] of Object.entries(values)) if (n !== undefined && n > 0) counter.add(n, { [key]: name });
+}

@@ -1,0 +1,351 @@
+import { builtins } from '../config/builtins.js';
+import type { Report } from '../report/report.js';
+import { VERSION } from '../version.js';
+import { errorText, postBody, type PostSettings } from './http-post.js';
+import { checkEndpointUrl, displayRaw, displayUrl } from './loopback.js';
+import { dataPointCount, encodeMetricsRequest } from './otlp-encode.js';
+import type { OtlpEnv } from './otlp-env.js';
+import type { SendOutcome, Transport, TransportSpec } from './transport.js';
+
+/** Options of {@link otlpTransport}. */
+export interface OtlpTransportOptions {
+  /**
+   * Extra request headers, such as the collector's API key. `content-type`, `content-encoding`,
+   * `content-length`, `user-agent`, `host`, `connection` and `transfer-encoding` are tallyho's own
+   * and cannot be replaced. Default: none.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Gzip request bodies (OTLP's `compression: gzip`); bodies under 1 KiB go plain, as compressing them
+   * would only make them larger. Default: true.
+   */
+  readonly gzip?: boolean;
+  /** How long one attempt may take, from connecting to the last byte read. Default: 5000. */
+  readonly timeoutMs?: number;
+  /**
+   * Allows plain `http:` to hosts that are not loopback: metrics then cross the network readable by
+   * anyone on the path, so this is for a collector inside a trusted network. Default: false.
+   */
+  readonly allowInsecure?: boolean;
+  /** At most this many bytes of a reply are read; the connection is closed after them. Default: 65536. */
+  readonly maxResponseBytes?: number;
+  /**
+   * Lets the user's OpenTelemetry exporter variables redirect the metrics to their own collector:
+   * `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics`, with
+   * the headers of `OTEL_EXPORTER_OTLP_HEADERS` / `OTEL_EXPORTER_OTLP_METRICS_HEADERS`, and the
+   * timeout and compression variables. Default: false (the variables are ignored).
+   *
+   * The headers travel with the endpoint: the author's `headers` never go to the user's collector,
+   * and the user's never go to the author's URL. The user's endpoint may be plain `http:` to any
+   * host, as for every other OTLP exporter in the process: it is the user's own network.
+   */
+  readonly useOtelEnv?: boolean;
+  /**
+   * The variables, as read where the transport runs. tallyho passes them itself when `useOtelEnv` is
+   * set; an author never needs to. Default: none.
+   */
+  readonly otelEnv?: OtlpEnv;
+}
+
+/**
+ * The serializable description of an OTLP transport, from which `transportFromSpec()` rebuilds it in
+ * another process (the detached sender). `otelEnv` is the OpenTelemetry variables as they were when
+ * the transport was built, kept so that metrics made under the user's endpoint never go to the
+ * author's URL.
+ */
+export interface OtlpTransportSpec extends TransportSpec {
+  readonly type: 'otlp';
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly gzip: boolean;
+  readonly timeoutMs: number;
+  readonly allowInsecure: boolean;
+  readonly maxResponseBytes: number;
+  readonly useOtelEnv: boolean;
+  readonly otelEnv?: OtlpEnv;
+}
+
+/** An OTLP transport together with its {@link OtlpTransportSpec}. */
+export interface OtlpTransport extends Transport {
+  readonly spec: OtlpTransportSpec;
+}
+
+/** A success that has something to say under `TALLYHO_DEBUG`, such as a collector's partial-success message. */
+type NotedSuccess = Extract<SendOutcome, { kind: 'success' }> & { readonly note?: string };
+
+/** Headers whose values tallyho's own framing depends on. */
+const RESERVED_HEADERS = new Set(['content-type', 'content-encoding', 'content-length', 'user-agent', 'host', 'connection', 'transfer-encoding']);
+
+/** A report with no counts, errors or drops (one that only carries ids) has no OTLP points to send. */
+const NOTHING_TO_SEND: NotedSuccess = { kind: 'success', note: 'nothing to send: the report counts nothing' };
+
+/** Below this many bytes gzip adds more than it saves. */
+const GZIP_ABOVE_BYTES = 1024;
+
+/**
+ * A transport that sends each report as OTLP/HTTP JSON metrics (`POST .../v1/metrics`) to an
+ * OpenTelemetry Collector or any OTLP receiver, with no OpenTelemetry SDK in the process. One attempt
+ * per send; tallyho retries it on OTLP's schedule.
+ *
+ * Each report is one resource (`service.name` = project, `service.version`, `telemetry.sdk.*`,
+ * `host.arch`, `os.type`, `process.runtime.*`, a random `service.instance.id` per process, and the
+ * salted ids the report's level carries as `tallyho.week_id`, `tallyho.install_id`, ...), one scope
+ * `tallyho`, and monotonic delta Sums `tallyho.calls`, `tallyho.errors` and `tallyho.dropped` (unit
+ * `{call}`) whose points carry the counted name as `code.function.name` and span the report's period.
+ * Receivers that keep cumulative series (Prometheus) need the Collector's `deltatocumulative` processor.
+ *
+ * Outcomes follow OTLP: 2xx is success, and a partial success is not retried, its
+ * `rejectedDataPoints` given as `rejected`; 429, 502, 503, 504, network errors and timeouts are
+ * retryable (honouring `Retry-After`, at most 60 s); any other status is a failure.
+ *
+ * @param url - The full metrics URL, normally ending in `/v1/metrics`. Must be `https:`, unless the
+ *   host is loopback (`localhost`, `127.0.0.0/8`, `[::1]`) or `allowInsecure` is set.
+ * @throws TypeError when `url` or an option is unusable; the message says what to change.
+ *
+ * @example
+ * ```ts
+ * otlpTransport('https://otlp.acme.dev/v1/metrics', { headers: { authorization: 'Bearer ...' }, useOtelEnv: true })
+ * ```
+ */
+export function otlpTransport(url: string, options: OtlpTransportOptions = {}): OtlpTransport {
+  if (typeof options !== 'object' || options === null) throw new TypeError('otlpTransport(url, options): options must be an object');
+  const allowInsecure = flag('allowInsecure', options.allowInsecure, false);
+  const useOtelEnv = flag('useOtelEnv', options.useOtelEnv, false);
+  if (typeof url !== 'string') throw new TypeError('otlpTransport(url): url must be a string, such as "https://otlp.example.com/v1/metrics"');
+  const checked = checkEndpointUrl(url, allowInsecure);
+  if (typeof checked === 'string') {
+    throw new TypeError(
+      `otlpTransport(${JSON.stringify(displayRaw(url))}): the URL ${checked}; pass an https: URL` +
+        (checked.includes('plain http:') ? ', or set allowInsecure: true for a trusted network' : ''),
+    );
+  }
+  const otelEnv = useOtelEnv ? readOtelEnvOption(options.otelEnv) : undefined;
+  const spec: OtlpTransportSpec = {
+    type: 'otlp',
+    url: checked.href,
+    headers: readHeaders(options.headers, 'otlpTransport: headers'),
+    gzip: flag('gzip', options.gzip, true),
+    timeoutMs: wholeNumber('timeoutMs', options.timeoutMs, 5000, 1),
+    allowInsecure,
+    maxResponseBytes: wholeNumber('maxResponseBytes', options.maxResponseBytes, 64 * 1024, 0),
+    useOtelEnv,
+    ...(otelEnv === undefined ? {} : { otelEnv }),
+  };
+
+  const target = resolveTarget(spec, checked);
+  if ('error' in target) {
+    const reason = target.error;
+    return {
+      name: `OTLP ${displayUrl(checked)} (not used: ${target.variable} is invalid)`,
+      spec,
+      send: () => Promise.resolve({ kind: 'failure', reason }),
+    };
+  }
+  const headers: Record<string, string> = {
+    ...target.headers,
+    'content-type': 'application/json',
+    'user-agent': `tallyho/${VERSION}`,
+  };
+  const settings: PostSettings = {
+    timeoutMs: target.timeoutMs,
+    gzipAboveBytes: target.gzip ? GZIP_ABOVE_BYTES : Number.POSITIVE_INFINITY,
+    maxResponseBytes: spec.maxResponseBytes,
+  };
+  return {
+    name: `OTLP ${displayUrl(target.url)}`,
+    spec,
+    async send(report, sendOptions) {
+      try {
+        return await send(target.url, report, headers, settings, sendOptions.signal);
+      } catch (error) {
+        // Reached only by a bug or a report that cannot be encoded: still an outcome, never a rejection.
+        return { kind: 'failure', reason: `could not send: ${errorText(error)}` };
+      }
+    },
+  };
+}
+
+/**
+ * Rebuilds an OTLP transport from its spec in another process (the detached sender). The spec comes
+ * from a file on disk, so anything may be in it: every field is checked, and this never throws.
+ *
+ * @param otelEnv - The OpenTelemetry variables where this runs. When they name an endpoint they win
+ *   over the ones recorded in the spec; otherwise the recorded ones stand, so that metrics meant for
+ *   the user's collector never go to the author's URL. Default: none.
+ * @returns `{ transport }`, or `{ error }` saying why the spec cannot be used.
+ */
+export function otlpTransportFromSpec(
+  spec: Readonly<Record<string, unknown>>,
+  otelEnv?: OtlpEnv,
+): { readonly transport: OtlpTransport } | { readonly error: string } {
+  if (typeof spec.url !== 'string') return { error: 'the otlp transport spec has no url' };
+  const number = (key: string): number | undefined => {
+    const v = spec[key];
+    return v === undefined ? undefined : typeof v === 'number' ? v : NaN;
+  };
+  const recorded = spec.otelEnv as OtlpEnv | undefined;
+  try {
+    return {
+      transport: otlpTransport(spec.url, {
+        headers: spec.headers as Record<string, string> | undefined,
+        gzip: spec.gzip as boolean | undefined,
+        timeoutMs: number('timeoutMs'),
+        allowInsecure: spec.allowInsecure as boolean | undefined,
+        maxResponseBytes: number('maxResponseBytes'),
+        useOtelEnv: spec.useOtelEnv as boolean | undefined,
+        otelEnv: otelEnv?.endpoint !== undefined ? otelEnv : recorded,
+      }),
+    };
+  } catch (error) {
+    // The factory's TypeErrors are written for authors; here they describe a damaged spec.
+    return { error: `unusable transport spec: ${(error as Error)?.message ?? String(error)}` };
+  }
+}
+
+interface Target {
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly gzip: boolean;
+}
+
+/**
+ * Where and how metrics go: the user's endpoint with the user's headers, or the author's URL with the
+ * author's; the user's timeout and compression either way. A user endpoint that cannot be used is an
+ * error, never a fall-back to the author's URL: the user asked for the metrics to go elsewhere.
+ */
+function resolveTarget(spec: OtlpTransportSpec, authorUrl: URL): Target | { readonly error: string; readonly variable: string } {
+  const env = spec.otelEnv;
+  const timeoutMs = env?.timeoutMs ?? spec.timeoutMs;
+  const gzip = env?.gzip ?? spec.gzip;
+  if (env?.endpoint === undefined) return { url: authorUrl, headers: spec.headers, timeoutMs, gzip };
+  const { url, variable } = env.endpoint;
+  // The same rule as every OTLP exporter the user points there: their collector, their network.
+  const checked = checkEndpointUrl(url, true);
+  if (typeof checked === 'string') {
+    return { variable, error: `${variable}=${JSON.stringify(displayRaw(url))} ${checked}; metrics are not sent until it is fixed or unset` };
+  }
+  const headers = env.headers ?? {};
+  return { url: checked, headers, timeoutMs, gzip };
+}
+
+async function send(
+  target: URL,
+  report: Report,
+  headers: Readonly<Record<string, string>>,
+  settings: PostSettings,
+  signal: AbortSignal,
+): Promise<SendOutcome> {
+  const request = encodeMetricsRequest(report, instanceId());
+  const points = dataPointCount(request);
+  if (points === 0) return NOTHING_TO_SEND;
+  const { outcome, reply } = await postBody(target, Buffer.from(JSON.stringify(request), 'utf8'), headers, settings, signal);
+  if (outcome.kind !== 'success') return outcome;
+  return partialSuccess(reply, points);
+}
+
+/**
+ * Reads an `ExportMetricsServiceResponse`. A partial success is final (OTLP: never retried); its
+ * rejected points are reported, and the receiver's message is kept for debug output. A reply that is
+ * not JSON (an empty body, a proxy's page) is a plain success: the status already said so.
+ */
+function partialSuccess(reply: Buffer, points: number): SendOutcome {
+  let body: unknown;
+  try {
+    body = JSON.parse(reply.toString('utf8'));
+  } catch {
+    return { kind: 'success' };
+  }
+  const partial = (body as { partialSuccess?: unknown } | null)?.partialSuccess;
+  if (typeof partial !== 'object' || partial === null) return { kind: 'success' };
+  const { rejectedDataPoints, errorMessage } = partial as { rejectedDataPoints?: unknown; errorMessage?: unknown };
+  // int64 in OTLP/JSON: a number or a decimal string.
+  const raw = typeof rejectedDataPoints === 'string' && /^\d+$/.test(rejectedDataPoints) ? Number(rejectedDataPoints) : rejectedDataPoints;
+  const rejected = typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 ? Math.min(raw, points) : 0;
+  const message = typeof errorMessage === 'string' ? errorMessage.replace(/[\p{C}\s]+/gu, ' ').trim().slice(0, 200) : '';
+  const note = message === '' ? undefined : `the receiver said: ${message}`;
+  const outcome: NotedSuccess = {
+    kind: 'success',
+    ...(rejected > 0 ? { rejected } : {}),
+    ...(note === undefined ? {} : { note }),
+  };
+  return outcome;
+}
+
+let processInstanceId: string | undefined;
+
+/** `service.instance.id`: made on the first send, never at import, and kept for the process's life. */
+function instanceId(): string {
+  processInstanceId ??= builtins.crypto().randomUUID();
+  return processInstanceId;
+}
+
+function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`otlpTransport: ${name} must be true or false (default ${fallback})`);
+  return value;
+}
+
+function wholeNumber(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new TypeError(`otlpTransport: ${name} must be a whole number of at least ${min} (default ${fallback}); got ${String(value)}`);
+  }
+  return value;
+}
+
+function readHeaders(headers: Readonly<Record<string, string>> | undefined, what: string): Readonly<Record<string, string>> {
+  if (headers === undefined) return {};
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw new TypeError(`${what} must be an object of header names to string values`);
+  }
+  const copy: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (RESERVED_HEADERS.has(name.toLowerCase())) throw new TypeError(`${what}: the header ${JSON.stringify(name)} is set by tallyho; remove it`);
+    if (typeof value !== 'string') throw new TypeError(`${what}: the header ${JSON.stringify(name)} must have a string value`);
+    try {
+      builtins.http().validateHeaderName(name);
+      builtins.http().validateHeaderValue(name, value);
+    } catch {
+      throw new TypeError(`${what}: the header ${JSON.stringify(name)} has an invalid name or value (no spaces in names, no line breaks)`);
+    }
+    copy[name] = value;
+  }
+  return Object.freeze(copy);
+}
+
+/**
+ * The user's headers that can be sent: tallyho's own framing headers and unusable ones are left out,
+ * not thrown for, since a throw here would send the metrics to the author's URL instead.
+ */
+function usableHeaders(headers: unknown): Readonly<Record<string, string>> {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return {};
+  const usable: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (RESERVED_HEADERS.has(name.toLowerCase()) || typeof value !== 'string') continue;
+    try {
+      builtins.http().validateHeaderName(name);
+      builtins.http().validateHeaderValue(name, value);
+      usable[name] = value;
+    } catch {
+      // Left out: the reader of the variables has already named the bad entry.
+    }
+  }
+  return Object.freeze(usable);
+}
+
+/** Checks a recorded or passed {@link OtlpEnv} field by field: a spec file may hold anything. */
+function readOtelEnvOption(env: OtlpEnv | undefined): OtlpEnv | undefined {
+  if (env === undefined) return undefined;
+  if (typeof env !== 'object' || env === null) throw new TypeError('otlpTransport: otelEnv must be the object readOtlpEnv() returns');
+  const out: { -readonly [K in keyof OtlpEnv]: OtlpEnv[K] } = {};
+  if (env.endpoint !== undefined) {
+    const { url, variable } = env.endpoint as { url?: unknown; variable?: unknown };
+    if (typeof url !== 'string' || typeof variable !== 'string') throw new TypeError('otlpTransport: otelEnv.endpoint must be { url, variable }');
+    out.endpoint = { url, variable };
+  }
+  if (env.headers !== undefined) out.headers = usableHeaders(env.headers);
+  if (env.timeoutMs !== undefined) out.timeoutMs = wholeNumber('otelEnv.timeoutMs', env.timeoutMs, 5000, 1);
+  if (env.gzip !== undefined) out.gzip = flag('otelEnv.gzip', env.gzip, true);
+  return out;
+}
