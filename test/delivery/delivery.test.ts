@@ -182,6 +182,9 @@ function holdSenderLock(home: string): () => void {
   return () => rmSync(path, { force: true });
 }
 
+/** Waits until `n` requests reached the receiver. */
+const arrivals = (r: Receiver, n: number) => until(() => r.requests.length >= n, `${n} requests at the receiver`);
+
 /** Waits until the detached sender is gone and nothing waits in the spool. */
 async function drained(home: string, senderPids: readonly (number | undefined)[]): Promise<void> {
   await until(() => senderPids.every((pid) => pid === undefined || !alive(pid)), 'the detached sender to exit', 40_000);
@@ -191,7 +194,7 @@ async function drained(home: string, senderPids: readonly (number | undefined)[]
 
 const ok = (): Answer => ({ status: 200 });
 
-describe.concurrent('every exit path, healthy receiver: delivered once by the detached sender', () => {
+describe.concurrent('every exit path, healthy receiver: delivered once by the detached sender', { timeout: 60_000 }, () => {
   it.each([
     { scenario: 'normal', code: 0, signal: null, trigger: 'exit' },
     { scenario: 'process-exit', code: 7, signal: null, trigger: 'exit' },
@@ -210,7 +213,7 @@ describe.concurrent('every exit path, healthy receiver: delivered once by the de
     if (scenario === 'uncaught') expect(on.stderr).toContain('Error: host failure in uncaught scenario');
     expect(on.senderPid, on.stderr).toBeDefined();
 
-    await r.arrived(1);
+    await arrivals(r, 1);
     await drained(home, [on.senderPid]);
     expect(r.requests).toHaveLength(1);
     const [got] = r.requests;
@@ -220,7 +223,7 @@ describe.concurrent('every exit path, healthy receiver: delivered once by the de
   });
 });
 
-describe.concurrent('a receiver that is down or slow', () => {
+describe.concurrent('a receiver that is down or slow', { timeout: 60_000 }, () => {
   it('down at exit: the spool keeps the report, and the next run delivers it on its first flush, once', async () => {
     const port = await closedPort();
     const url = `http://127.0.0.1:${port}/v1/reports`;
@@ -261,7 +264,7 @@ describe.concurrent('a receiver that is down or slow', () => {
       } else {
         expect(run.senderPid).toBeDefined();
       }
-      await r.arrived(4);
+      await arrivals(r, 4);
       await drained(home, [run.senderPid]);
       expect(r.requests.map((d) => d.status)).toEqual([503, 503, 503, 200]);
       expect(new Set(r.requests.map((d) => d.key))).toEqual(new Set([r.requests[0]!.report.id]));
@@ -277,7 +280,7 @@ describe.concurrent('a receiver that is down or slow', () => {
     const unlock = holdSenderLock(home);
 
     const host = startHost('flush-and-wait', { home, url: r.url });
-    await r.arrived(1);
+    await arrivals(r, 1);
     host.child.stdin.end();
     const run = await host.done;
     expect(run.code).toBe(0);
@@ -295,7 +298,7 @@ describe.concurrent('a receiver that is down or slow', () => {
 
     // The sender, with a short watchdog, sends it to the same silent receiver.
     const sender = runSender(home, 5000);
-    await r.arrived(2);
+    await arrivals(r, 2);
     expect(r.requests[1]!.key).toBe(kept.report.id);
     await sender.done;
     expect(alive(sender.pid)).toBe(false);
@@ -319,7 +322,7 @@ describe.concurrent('a receiver that is down or slow', () => {
   });
 });
 
-describe.concurrent('no report lost, none doubled', () => {
+describe.concurrent('no report lost, none doubled', { timeout: 60_000 }, () => {
   it('two processes exiting at the same moment into one home and one receiver', async () => {
     const r = await receiver(ok);
     const home = newHome();
@@ -360,7 +363,7 @@ describe.concurrent('no report lost, none doubled', () => {
   });
 });
 
-describe.concurrent('consent withdrawn while a report waits', () => {
+describe.concurrent('consent withdrawn while a report waits', { timeout: 60_000 }, () => {
   it('`tallyho optout` after a failed exit: the report is never sent, and the spool is empty', async () => {
     const port = await closedPort();
     const url = `http://127.0.0.1:${port}/v1/reports`;
@@ -385,7 +388,7 @@ describe.concurrent('consent withdrawn while a report waits', () => {
   // The sender checks consent once per report, then its retrying transport keeps trying for up to its
   // watchdog less 3 s (src/delivery/deliver-spooled.ts with src/sender.ts): the optout purges the
   // claimed file, but the report still in the sender's hands goes out on the next retry.
-  it.fails('`tallyho optout` while the detached sender retries: the receiver coming back never gets the report', { timeout: 60_000 }, async () => {
+  it.fails('`tallyho optout` while the detached sender retries: the receiver coming back never gets the report', async () => {
     const port = await closedPort();
     const url = `http://127.0.0.1:${port}/v1/reports`;
     const home = newHome();
@@ -402,7 +405,7 @@ describe.concurrent('consent withdrawn while a report waits', () => {
   });
 });
 
-describe.concurrent('damaged spool files', () => {
+describe.concurrent('damaged spool files', { timeout: 60_000 }, () => {
   const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
   /** Writes the damaged files into a fresh home's spool; returns the home and the file names. */
   function damagedHome() {
