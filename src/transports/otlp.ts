@@ -16,8 +16,8 @@ export interface OtlpTransportOptions {
    */
   readonly headers?: Readonly<Record<string, string>>;
   /**
-   * Gzip request bodies (OTLP's `compression: gzip`); bodies under 1 KiB go plain, as compressing them
-   * would only make them larger. Default: true.
+   * Gzip request bodies (OTLP's `compression: gzip`): every OTLP/HTTP receiver takes it, and the
+   * resource and descriptions repeated in each request compress well. Default: true.
    */
   readonly gzip?: boolean;
   /** How long one attempt may take, from connecting to the last byte read. Default: 5000. */
@@ -78,9 +78,6 @@ const RESERVED_HEADERS = new Set(['content-type', 'content-encoding', 'content-l
 
 /** A report with no counts, errors or drops (one that only carries ids) has no OTLP points to send. */
 const NOTHING_TO_SEND: NotedSuccess = { kind: 'success', note: 'nothing to send: the report counts nothing' };
-
-/** Below this many bytes gzip adds more than it saves. */
-const GZIP_ABOVE_BYTES = 1024;
 
 /**
  * A transport that sends each report as OTLP/HTTP JSON metrics (`POST .../v1/metrics`) to an
@@ -148,7 +145,7 @@ export function otlpTransport(url: string, options: OtlpTransportOptions = {}): 
   };
   const settings: PostSettings = {
     timeoutMs: target.timeoutMs,
-    gzipAboveBytes: target.gzip ? GZIP_ABOVE_BYTES : Number.POSITIVE_INFINITY,
+    gzipAboveBytes: target.gzip ? 0 : Number.POSITIVE_INFINITY,
     maxResponseBytes: spec.maxResponseBytes,
   };
   return {
