@@ -9,7 +9,8 @@ import { decideConsent } from './consent/decide.js';
 import { deliverSpooled } from './delivery/deliver-spooled.js';
 import { goneVersion, recordGone } from './delivery/gone.js';
 import { SENDER_WATCHDOG_MS, senderLockPath, takeSenderLock } from './delivery/sender-launch.js';
-import { Spool } from './delivery/spool.js';
+import { Spool, type SpoolEntry } from './delivery/spool.js';
+import type { Transport } from './transports/transport.js';
 import { retryingTransport } from './transports/retrying.js';
 import { transportFromSpec } from './transports/transport-spec.js';
 
@@ -19,7 +20,11 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
   const log = createLog('sender', { debug: env.debug, showMe: false });
   const started = Date.now();
   if (!takeSenderLock(home, started)) return;
-  const deadline = AbortSignal.timeout(Math.max(0, watchdogMs - 2000));
+  // Sending stops a margin before the watchdog, so that files are put back in order before it fires.
+  const budgetEnd = started + watchdogMs - Math.min(3000, watchdogMs * 0.2);
+  const deadline = AbortSignal.timeout(Math.max(0, budgetEnd - started));
+  const holds = (entry: SpoolEntry): boolean =>
+    decideConsent(env, readConsentFiles(home, entry.project, cwd), entry).enabled && goneVersion(home, entry.project) !== entry.version;
   const cwd = process.cwd();
   try {
     const root = join(cache, 'spool');
@@ -43,10 +48,17 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
               log.warn(`waiting report ${entry.report.id}: ${rebuilt.error}`);
               return undefined;
             }
-            return retryingTransport(rebuilt.transport, { deadlineMs: Math.max(0, started + watchdogMs - 3000 - Date.now()) });
+            const inner = rebuilt.transport;
+            // Consent is checked before every attempt, not once per report: an opt-out during the
+            // retries stops them.
+            const gated: Transport = {
+              name: inner.name,
+              send: (report, sendOptions) =>
+                holds(entry) ? inner.send(report, sendOptions) : Promise.resolve({ kind: 'failure', reason: 'consent withdrawn' }),
+            };
+            return retryingTransport(gated, { deadlineMs: Math.max(0, budgetEnd - Date.now()) });
           },
-          consentHolds: (entry) =>
-            decideConsent(env, readConsentFiles(home, entry.project, cwd), entry).enabled && goneVersion(home, entry.project) !== entry.version,
+          consentHolds: holds,
           onGone: (entry) => recordGone(home, entry.project, entry.version),
         },
         claims,

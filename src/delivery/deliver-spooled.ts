@@ -1,7 +1,7 @@
 import type { Log } from '../config/log.js';
 import { validReport } from '../report/build-report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
-import { type Claim, callsOf, type Spool, type SpoolEntry } from './spool.js';
+import { type Claim, lossOf, type Spool, type SpoolEntry } from './spool.js';
 
 /** What delivering a spool's due reports needs from its caller (the detached sender, or the host). */
 export interface SpooledDeliveryOptions {
@@ -50,7 +50,7 @@ export async function deliverSpooled(options: SpooledDeliveryOptions, claims: re
     // The contract is checked where a report leaves the machine: reports spooled at exit were not.
     if (validReport(entry.report) === undefined) {
       spool.remove(claim);
-      spool.recordDrops({ invalid: callsOf(entry.report) });
+      spool.recordDrops(lossOf(entry.report, 'invalid'));
       result.refused++;
       log.warn(`waiting report ${entry.report.id} is not a valid report; its counts are reported as dropped (invalid)`);
       continue;
@@ -67,6 +67,12 @@ export async function deliverSpooled(options: SpooledDeliveryOptions, claims: re
     } catch (error) {
       outcome = { kind: 'failure', reason: `transport threw: ${(error as Error)?.message ?? String(error)}` };
     }
+    if (outcome.kind !== 'success' && !options.consentHolds(entry)) {
+      // Withdrawn while it was being tried (a `tallyho optout` during the retries): gone, unsent.
+      spool.remove(claim);
+      result.withdrawn++;
+      continue;
+    }
     if (outcome.kind === 'success') {
       spool.remove(claim);
       result.delivered++;
@@ -78,7 +84,7 @@ export async function deliverSpooled(options: SpooledDeliveryOptions, claims: re
       log.debug(`waiting report ${entry.report.id} kept for later (${outcome.reason})`);
     } else {
       spool.remove(claim);
-      spool.recordDrops({ refused: callsOf(entry.report) });
+      spool.recordDrops(lossOf(entry.report, 'refused'));
       if (outcome.gone) options.onGone(entry);
       result.refused++;
       log.warn(`waiting report ${entry.report.id} refused by ${entry.transport.name}: ${outcome.reason}; its counts are reported as dropped`);

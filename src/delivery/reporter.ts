@@ -6,7 +6,7 @@ import type { DropReason, Report, Trigger } from '../report/report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
 import { deliverSpooled, retryDelayMs } from './deliver-spooled.js';
 import { showReport } from './show-me.js';
-import type { Claim, Spool, SpoolEntry } from './spool.js';
+import { type Claim, lossOf, type Spool, type SpoolEntry } from './spool.js';
 
 /** What one flush did. `flush()` and `shutdown()` resolve with it and never reject. */
 export interface FlushResult {
@@ -106,12 +106,15 @@ export function createReporter(options: ReporterOptions): Reporter {
     };
   }
 
-  /** Keeps a report for a transport that could not take it now; a spool that cannot be written loses it, counted. */
-  function keep(report: Report, transport: Transport, index: number, attempts: number, retryAfterMs?: number): void {
-    const calls = totalCalls(report.counts);
-    if (spool !== undefined && spool.add(entryFor(report, transport, Date.now(), attempts, retryAfterMs), index)) return;
-    recordDropped(table, 'network', calls);
-    log.warn(`report ${report.id} could not be kept for ${transport.name}; ${calls} calls counted as dropped (network)`);
+  /**
+   * Keeps a report for a transport that could not take it now. Returns false when the spool cannot be
+   * written: the report is lost, and counted (it can be reported only if this process reports again).
+   */
+  function keep(report: Report, transport: Transport, index: number, attempts: number, retryAfterMs?: number): boolean {
+    if (spool !== undefined && spool.add(entryFor(report, transport, Date.now(), attempts, retryAfterMs), index)) return true;
+    mergeDropped(lossOf(report, 'network'));
+    log.warn(`report ${report.id} could not be kept for ${transport.name}; its ${totalCalls(report.counts)} calls are counted as dropped (network)`);
+    return false;
   }
 
   /** The host's first flush also delivers what earlier runs left waiting (never at import). */
@@ -170,7 +173,7 @@ export function createReporter(options: ReporterOptions): Reporter {
       }
     });
     // Lost on at least one destination: said once, whatever the number of destinations that refused it.
-    if (refused) recordDropped(table, 'refused', calls);
+    if (refused) mergeDropped(lossOf(report, 'refused'));
     return { status: refused ? 'failed' : queued ? 'queued' : 'sent', reportId: report.id, calls, outcomes };
   }
 
@@ -211,11 +214,11 @@ export function createReporter(options: ReporterOptions): Reporter {
       const due = inFlight.size > 0;
       inFlight.clear();
       const next = nextReport(trigger, false);
-      const spooled = !('result' in next) && !options.dryRun && transports.length > 0;
-      if (spooled) {
+      let spooled = false;
+      if (!('result' in next) && !options.dryRun && transports.length > 0) {
         // Exit never waits for the network: the report goes to the spool, synchronously.
-        transports.forEach((transport, index) => keep(next.report, transport, index, 0));
-        log.debug(`report ${next.report.id} spooled at ${trigger}`);
+        spooled = transports.map((transport, index) => keep(next.report, transport, index, 0)).some(Boolean);
+        if (spooled) log.debug(`report ${next.report.id} spooled at ${trigger}`);
       }
       if ((spooled || due) && transports.some((t) => t.spec !== undefined)) options.launchSender();
     },

@@ -77,7 +77,9 @@ export const DEFAULT_SPOOL_LIMITS: SpoolLimits = {
 };
 
 const ENTRY = /^(\d{13})-([0-9a-f-]{36})-(\d+)\.json$/;
-const CLAIMED = /^(\d{13}-[0-9a-f-]{36}-\d+\.json)\.claim-[0-9a-z-]+(-releasing)?$/;
+// A claim's name carries the time it was made: a rename keeps the file's old modification time, so
+// the file's own times cannot tell a fresh claim of an old report from a claim whose process died.
+const CLAIMED = /^(\d{13}-[0-9a-f-]{36}-\d+\.json)\.claim-(\d{13})-[0-9a-z-]+(-releasing)?$/;
 const DROPS = /^drops-[0-9a-f-]{36}\.json$/;
 
 /**
@@ -111,7 +113,7 @@ export class Spool {
    */
   addClaimed(entry: SpoolEntry, index: number): Claim | undefined {
     const name = entryName(entry, index);
-    const path = join(this.dir, `${name}.claim-${process.pid}-${builtins.crypto().randomUUID().slice(0, 8)}`);
+    const path = join(this.dir, `${name}${claimSuffix(entry.createdAt)}`);
     try {
       this.fs.writeAtomic(path, serialize(entry));
       return { entry, path, name, settled: false };
@@ -128,13 +130,15 @@ export class Spool {
   tidy(now: number): Partial<Record<DropReason, number>> {
     const lost: Partial<Record<DropReason, number>> = {};
     const lose = (reason: DropReason, n: number) => (lost[reason] = (lost[reason] ?? 0) + n);
+    const loseReport = (report: Report, reason: DropReason) => {
+      for (const [r, n] of Object.entries(lossOf(report, reason))) lose(r as DropReason, n ?? 0);
+    };
     const live: { name: string; size: number; entry: SpoolEntry }[] = [];
     for (const name of this.names()) {
       const path = join(this.dir, name);
       const claimed = CLAIMED.exec(name);
       if (claimed) {
-        const stat = this.fs.stat(path);
-        if (stat !== undefined && now - stat.mtimeMs > this.limits.staleClaimMs) this.tryRename(path, join(this.dir, claimed[1]!));
+        if (now - Number(claimed[2]) > this.limits.staleClaimMs) this.tryRename(path, join(this.dir, claimed[1]!));
         continue;
       }
       if (!ENTRY.test(name)) continue;
@@ -147,7 +151,7 @@ export class Spool {
       }
       if (now - read.entry.createdAt > this.limits.maxAgeMs) {
         this.fs.unlink(path);
-        lose('expired', callsOf(read.entry.report));
+        loseReport(read.entry.report, 'expired');
         continue;
       }
       live.push({ name, size: this.fs.stat(path)?.size ?? 0, entry: read.entry });
@@ -159,7 +163,7 @@ export class Spool {
       const oldest = live.shift()!;
       this.fs.unlink(join(this.dir, oldest.name));
       bytes -= oldest.size;
-      lose('quota', callsOf(oldest.entry.report));
+      loseReport(oldest.entry.report, 'quota');
     }
     return lost;
   }
@@ -173,7 +177,7 @@ export class Spool {
       const read = this.read(path);
       if (read.kind !== 'ok') continue;
       if (!options.ignoreSchedule && read.entry.nextAttemptAt > now) continue;
-      const claimedPath = `${path}.claim-${process.pid}-${builtins.crypto().randomUUID().slice(0, 8)}`;
+      const claimedPath = `${path}${claimSuffix(now)}`;
       if (!this.tryRename(path, claimedPath)) continue;
       // Read again: the file we claimed is the one we send, whatever was read before the rename.
       const claimed = this.read(claimedPath);
@@ -317,6 +321,24 @@ export function callsOf(report: Report): number {
   let total = 0;
   for (const n of Object.values(report.counts ?? {})) if (typeof n === 'number' && Number.isFinite(n)) total += n;
   return total;
+}
+
+function claimSuffix(now: number): string {
+  return `.claim-${String(Math.max(0, Math.trunc(now))).padStart(13, '0')}-${process.pid}-${builtins.crypto().randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * What is lost when a report is lost: its own calls under `reason`, and the losses it was carrying
+ * in `dropped`, which would otherwise never be reported.
+ */
+export function lossOf(report: Report, reason: DropReason): Partial<Record<DropReason, number>> {
+  const loss: Partial<Record<DropReason, number>> = {};
+  for (const r of DROP_REASONS) {
+    const n = report.dropped?.[r];
+    if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) loss[r] = n;
+  }
+  loss[reason] = (loss[reason] ?? 0) + callsOf(report);
+  return loss;
 }
 
 function entryName(entry: SpoolEntry, index: number): string {

@@ -388,7 +388,7 @@ describe.concurrent('consent withdrawn while a report waits', { timeout: 60_000 
   // The sender checks consent once per report, then its retrying transport keeps trying for up to its
   // watchdog less 3 s (src/delivery/deliver-spooled.ts with src/sender.ts): the optout purges the
   // claimed file, but the report still in the sender's hands goes out on the next retry.
-  it.fails('`tallyho optout` while the detached sender retries: the receiver coming back never gets the report', async () => {
+  it('`tallyho optout` while the detached sender retries: the receiver coming back never gets the report', async () => {
     const port = await closedPort();
     const url = `http://127.0.0.1:${port}/v1/reports`;
     const home = newHome();
