@@ -1,0 +1,22 @@
+// Runs the example the way an end user would: node examples/otel-sdk/run.mjs (after npm run build).
+// TALLYHO_SHOW_ME=1 prints the report tallyho hands to the SDK; the metrics the SDK then holds are
+// printed by the program itself.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+// A home of its own, so that trying the example leaves nothing behind in the user's config folder.
+const home = mkdtempSync(join(tmpdir(), 'tallyho-otel-sdk-'));
+try {
+  const { status } = spawnSync(process.execPath, [join(here, 'app.mjs')], {
+    stdio: 'inherit',
+    // TALLYHO_OPTIN keeps the example on where tallyho is off by default (in CI, under a test runner).
+    env: { ...process.env, TALLYHO_SHOW_ME: '1', TALLYHO_OPTIN: 'acme-sdk', TALLYHO_HOME: home },
+  });
+  process.exitCode = status ?? 1;
+} finally {
+  rmSync(home, { recursive: true, force: true });
+}
