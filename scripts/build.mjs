@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { rollup } from 'rollup';
 import { dts } from 'rollup-plugin-dts';
 
-const entries = ['index', 'testing'];
+const entries = ['index', 'testing', 'otel'];
 
 // `import process from 'node:process'` (env-paths does it) makes Node's ESM loader read every property
 // of `process` to build the module's exports, which creates the stdout and stderr streams and loads

@@ -183,7 +183,7 @@ function enabledTelemetry(
 ): Telemetry {
   const { project, version } = resolved;
   const underKit = kit !== undefined;
-  const authorTransports = resolved.transports.map((t) => withEndpoint(t, env.endpoint));
+  const authorTransports = resolved.transports.map((t) => withEndpoint(t, env));
   const transports: readonly Transport[] = underKit
     ? [{ name: 'tallyho/testing', send: (report) => (kit.receive(report), Promise.resolve({ kind: 'success' as const })) }]
     : authorTransports.map((t) => retryingTransport(t, { deadlineMs: FLUSH_DEADLINE_MS }));
@@ -258,10 +258,17 @@ function enabledTelemetry(
   };
 }
 
-/** `TALLYHO_ENDPOINT` replaces the URL of HTTP transports (OTLP ones follow the OpenTelemetry variables). */
-function withEndpoint(transport: Transport, endpoint: string | undefined): Transport {
-  if (endpoint === undefined || transport.spec?.type !== 'http') return transport;
-  const rebuilt = transportFromSpec(transport.spec, { endpoint });
+/**
+ * The user's say over where reports go: `TALLYHO_ENDPOINT` replaces the URL of HTTP transports; OTLP
+ * transports whose author allows it follow the OpenTelemetry exporter variables instead.
+ */
+function withEndpoint(transport: Transport, env: EnvFacts): Transport {
+  const { spec } = transport;
+  const applies =
+    (spec?.type === 'http' && env.endpoint !== undefined) ||
+    (spec?.type === 'otlp' && spec.useOtelEnv === true && env.otlp.endpoint !== undefined);
+  if (!applies) return transport;
+  const rebuilt = transportFromSpec(spec, env);
   return 'transport' in rebuilt ? rebuilt.transport : transport;
 }
 

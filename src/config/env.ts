@@ -2,6 +2,7 @@ import ciInfo from 'ci-info';
 import * as z from 'zod/mini';
 import { lazySchema } from './lazy.js';
 import { LEVELS, type Level } from '../report/report.js';
+import { type OtlpEnv, readOtlpEnv } from '../transports/otlp-env.js';
 
 /** Where `TALLYHO_SHOW_ME` sends a copy of every report. */
 export type ShowMe = { readonly to: 'stderr' } | { readonly to: 'file'; readonly path: string };
@@ -26,6 +27,8 @@ export interface EnvFacts {
   readonly home: string | undefined;
   /** True in CI, as ci-info sees it (or `CI` names a truthy word). */
   readonly ci: boolean;
+  /** The OpenTelemetry exporter variables, for OTLP transports whose author allows them. */
+  readonly otlp: OtlpEnv;
   /** The variable that shows a test runner is running us, if any. */
   readonly testRunner: string | undefined;
   /** One line per bad value: the variable, the value, and the default used instead. */
@@ -135,6 +138,8 @@ export function readEnv(env: Env = process.env, isCI: boolean = env === process.
     : undefined;
 
   const timer = raw.TALLYHO_TIMER === undefined ? undefined : flag('TALLYHO_TIMER', false);
+  const { warnings: otlpWarnings, ...otlp } = readOtlpEnv(env);
+  warnings.push(...otlpWarnings);
 
   return {
     doNotTrack: optOutFlag(raw.DO_NOT_TRACK),
@@ -151,6 +156,7 @@ export function readEnv(env: Env = process.env, isCI: boolean = env === process.
     saltType,
     home: raw.TALLYHO_HOME,
     ci: isCI || (raw.CI !== undefined && TRUTHY.has(raw.CI.toLowerCase())),
+    otlp,
     testRunner,
     warnings,
     optedOutBy: (variable) => variable !== undefined && optOutFlag(env[variable]),

@@ -159,7 +159,13 @@ export function createReporter(options: ReporterOptions): Reporter {
       if (claim !== undefined) inFlight.delete(claim);
       if (outcome.kind === 'success') {
         if (claim !== undefined) spool?.remove(claim);
-        log.debug(`report ${report.id} delivered to ${transport}`);
+        log.debug(`report ${report.id} delivered to ${transport}${outcome.note ? ` (${outcome.note})` : ''}`);
+        if (outcome.rejected) {
+          // A partial success: the receiver says how many data points it declined, not which; each
+          // point is one name's count, so this is a lower bound of the calls lost.
+          recordDropped(table, 'refused', outcome.rejected);
+          log.warn(`${transport} took report ${report.id} but rejected ${outcome.rejected} of its data points; counted as dropped (refused)`);
+        }
       } else if (outcome.kind === 'retryable') {
         queued = true;
         if (claim !== undefined) spool?.release(claim, { attempts: 1, nextAttemptAt: Date.now() + retryDelayMs(1, outcome.retryAfterMs) });

@@ -1,6 +1,5 @@
 import type { ClientRequest } from 'node:http';
 import { builtins } from '../config/builtins.js';
-import { parseRetryAfter } from './http.js';
 import type { SendOutcome } from './transport.js';
 
 /** How one POST is made: the part of a transport's settings that the request itself needs. */
@@ -18,6 +17,33 @@ export interface PostResult {
   readonly outcome: SendOutcome;
   /** Empty when nothing was read, such as after a network error or a timeout. */
   readonly reply: Buffer;
+}
+
+/** The longest `Retry-After` honoured: a receiver cannot park a report for longer than a minute. */
+export const RETRY_AFTER_MAX_MS = 60_000;
+
+/**
+ * Reads a `Retry-After` value: delta-seconds or an HTTP-date, as milliseconds from `nowMs`, clamped
+ * to 0..{@link RETRY_AFTER_MAX_MS}. Anything else is ignored (`undefined`): a malformed header must
+ * not stall delivery.
+ *
+ * @param nowMs - The current time, for HTTP-dates. Default: `Date.now()`.
+ */
+export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  let ms: number;
+  if (/^\d+$/.test(text)) {
+    ms = Number(text) * 1000;
+  } else if (/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /.test(text)) {
+    // asctime() dates carry no zone, but HTTP dates are always GMT.
+    const at = Date.parse(/GMT$/.test(text) ? text : `${text} GMT`);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - nowMs;
+  } else {
+    return undefined;
+  }
+  return Math.min(RETRY_AFTER_MAX_MS, Math.max(0, ms));
 }
 
 /** Statuses that mean "not now" (OTLP's retry rules): everything else that is not 2xx is final. */

@@ -1,7 +1,7 @@
-import type { ClientRequest } from 'node:http';
 import { builtins } from '../config/builtins.js';
 import type { Report } from '../report/report.js';
 import { VERSION } from '../version.js';
+import { errorText, postBody } from './http-post.js';
 import { checkEndpointUrl, displayRaw, displayUrl } from './loopback.js';
 import type { SendOutcome, Transport, TransportSpec } from './transport.js';
 
@@ -56,11 +56,7 @@ export interface HttpTransport extends Transport {
   readonly spec: HttpTransportSpec;
 }
 
-/** The longest `Retry-After` honoured: a receiver cannot park a report for longer than a minute. */
-export const RETRY_AFTER_MAX_MS = 60_000;
 
-/** Statuses that mean "not now" (OTLP's retry rules): everything else that is not 2xx is final. */
-const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 
 /** Headers whose values tallyho's own framing depends on. */
 const RESERVED_HEADERS = new Set([
@@ -74,8 +70,6 @@ const RESERVED_HEADERS = new Set([
   'transfer-encoding',
 ]);
 
-/** How much of a refusal's body is quoted in its reason: enough to recognise it, one line. */
-const QUOTED_BODY_CHARS = 200;
 
 /**
  * A transport that POSTs each report as JSON to `url`, one attempt per send; wrap it in
@@ -162,30 +156,6 @@ export function resolveEndpoint(
   return { url: checked.href };
 }
 
-/**
- * Reads a `Retry-After` value: delta-seconds or an HTTP-date, as milliseconds from `nowMs`, clamped
- * to 0..{@link RETRY_AFTER_MAX_MS}. Anything else is ignored (`undefined`): a malformed header must
- * not stall delivery.
- *
- * @param nowMs - The current time, for HTTP-dates. Default: `Date.now()`.
- */
-export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const text = value.trim();
-  let ms: number;
-  if (/^\d+$/.test(text)) {
-    ms = Number(text) * 1000;
-  } else if (/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /.test(text)) {
-    // asctime() dates carry no zone, but HTTP dates are always GMT.
-    const at = Date.parse(/GMT$/.test(text) ? text : `${text} GMT`);
-    if (Number.isNaN(at)) return undefined;
-    ms = at - nowMs;
-  } else {
-    return undefined;
-  }
-  return Math.min(RETRY_AFTER_MAX_MS, Math.max(0, ms));
-}
-
 interface Settings {
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
@@ -241,111 +211,13 @@ function readHeaders(headers: Readonly<Record<string, string>> | undefined): Rea
 }
 
 async function post(target: URL, report: Report, settings: Settings, signal: AbortSignal): Promise<SendOutcome> {
-  if (signal.aborted) return { kind: 'retryable', reason: 'not sent: the caller stopped waiting' };
-  let body: Buffer = Buffer.from(JSON.stringify(report), 'utf8');
   const headers: Record<string, string> = {
     ...settings.headers,
     'content-type': 'application/json',
     'idempotency-key': report.id,
     'user-agent': `tallyho/${VERSION}`,
   };
-  if (body.length > settings.gzipAboveBytes) {
-    const plain = body;
-    body = await new Promise<Buffer>((resolve, reject) => builtins.zlib().gzip(plain, (error, zipped) => (error ? reject(error) : resolve(zipped))));
-    headers['content-encoding'] = 'gzip';
-  }
-  headers['content-length'] = String(body.length);
-  return exchange(target, headers, body, settings, signal);
+  return (await postBody(target, Buffer.from(JSON.stringify(report), 'utf8'), headers, settings, signal)).outcome;
 }
 
-/** One request and its reply, settled exactly once, whichever of reply, error, timeout or abort comes first. */
-function exchange(
-  target: URL,
-  headers: Record<string, string>,
-  body: Buffer,
-  settings: Settings,
-  signal: AbortSignal,
-): Promise<SendOutcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let request: ClientRequest | undefined;
-    // Once the status line is in, it decides the outcome, whatever happens to the rest of the reply.
-    let answered: SendOutcome | undefined;
-
-    const finish = (outcome: SendOutcome): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      request?.destroy();
-      resolve(outcome);
-    };
-    const onAbort = (): void => finish(answered ?? { kind: 'retryable', reason: 'no answer before the caller stopped waiting' });
-    const timer = setTimeout(
-      () => finish(answered ?? { kind: 'retryable', reason: `no answer within ${settings.timeoutMs} ms` }),
-      settings.timeoutMs,
-    );
-    timer.unref?.();
-    signal.addEventListener('abort', onAbort, { once: true });
-
-    // Loaded on first send: node:https alone costs tens of milliseconds of start-up.
-    const send = target.protocol === 'https:' ? builtins.https().request : builtins.http().request;
-    try {
-      request = send(target, { method: 'POST', headers, agent: false });
-    } catch (error) {
-      return finish({ kind: 'failure', reason: `could not send: ${errorText(error)}` });
-    }
-    request.on('socket', (socket) => socket.unref());
-    request.on('error', (error) => finish(answered ?? { kind: 'retryable', reason: `network error: ${errorText(error)}` }));
-    request.on('response', (response) => {
-      const status = response.statusCode ?? 0;
-      const outcome = outcomeOf(status, response.statusMessage, parseRetryAfter(response.headers['retry-after']));
-      answered = outcome;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const done = (): void => finish(outcome.kind === 'success' ? outcome : quoteBody(outcome, chunks));
-      if (settings.maxResponseBytes === 0) return done();
-      response.on('data', (chunk: Buffer) => {
-        const room = settings.maxResponseBytes - size;
-        chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-        size += Math.min(chunk.length, room);
-        if (size >= settings.maxResponseBytes) done();
-      });
-      response.on('end', done);
-      response.on('error', done);
-      response.on('close', done);
-    });
-    request.end(body);
-  });
-}
-
-function outcomeOf(status: number, statusMessage: string | undefined, retryAfterMs: number | undefined): SendOutcome {
-  if (status >= 200 && status < 300) return { kind: 'success' };
-  const label = `HTTP ${status}${statusMessage ? ` ${statusMessage}` : ''}`;
-  if (RETRYABLE_STATUSES.has(status)) {
-    return retryAfterMs === undefined ? { kind: 'retryable', reason: label } : { kind: 'retryable', reason: label, retryAfterMs };
-  }
-  if (status === 410) return { kind: 'failure', reason: `${label}: the endpoint no longer takes reports`, gone: true };
-  if (status >= 300 && status < 400) return { kind: 'failure', reason: `${label}: redirects are not followed` };
-  return { kind: 'failure', reason: label };
-}
-
-/** Adds the start of the reply to a refusal's reason, flattened so a hostile reply cannot drive the terminal. */
-function quoteBody(outcome: SendOutcome, chunks: readonly Buffer[]): SendOutcome {
-  if (outcome.kind === 'success') return outcome;
-  const text = Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/[\p{C}\s]+/gu, ' ')
-    .trim();
-  if (text === '') return outcome;
-  const quoted = text.length > QUOTED_BODY_CHARS ? `${text.slice(0, QUOTED_BODY_CHARS)}...` : text;
-  return { ...outcome, reason: `${outcome.reason}: ${quoted}` };
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code !== undefined && !error.message.includes(code) ? `${code} ${error.message}` : error.message;
-  }
-  return String(error);
-}
+export { parseRetryAfter, RETRY_AFTER_MAX_MS } from './http-post.js';

@@ -12,7 +12,7 @@ export interface OtelTransportOptions {
 }
 
 /** A success that has something to say under `TALLYHO_DEBUG`, such as why nothing was recorded. */
-type NotedSuccess = Extract<SendOutcome, { kind: 'success' }> & { readonly note?: string };
+type NotedSuccess = Extract<SendOutcome, { kind: 'success' }>;
 
 /** The instruments of one meter, kept while the meter stays the same. */
 interface Instruments {

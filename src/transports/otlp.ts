@@ -71,7 +71,7 @@ export interface OtlpTransport extends Transport {
 }
 
 /** A success that has something to say under `TALLYHO_DEBUG`, such as a collector's partial-success message. */
-type NotedSuccess = Extract<SendOutcome, { kind: 'success' }> & { readonly note?: string };
+type NotedSuccess = Extract<SendOutcome, { kind: 'success' }>;
 
 /** Headers whose values tallyho's own framing depends on. */
 const RESERVED_HEADERS = new Set(['content-type', 'content-encoding', 'content-length', 'user-agent', 'host', 'connection', 'transfer-encoding']);

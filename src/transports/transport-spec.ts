@@ -1,5 +1,7 @@
 import { fileTransport } from './file.js';
 import { httpTransport } from './http.js';
+import { otlpTransportFromSpec } from './otlp.js';
+import type { OtlpEnv } from './otlp-env.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -10,12 +12,15 @@ import type { Transport } from './transport.js';
  * For HTTP, an override in `env.endpoint` (`TALLYHO_ENDPOINT` where this runs) wins over the one
  * recorded in the spec, which wins over the author's URL.
  *
- * @param env - The environment facts of this process; only `endpoint` is read. Default: none.
+ * For OTLP whose author allows the OpenTelemetry variables, `env.otlp` (read where this runs) wins
+ * over what the spec recorded.
+ *
+ * @param env - The environment facts of this process: `endpoint` and `otlp`. Default: none.
  * @returns `{ transport }`, or `{ error }` saying why the spec cannot be used.
  */
 export function transportFromSpec(
   spec: unknown,
-  env?: { readonly endpoint?: string | undefined },
+  env?: { readonly endpoint?: string | undefined; readonly otlp?: OtlpEnv },
 ): { readonly transport: Transport } | { readonly error: string } {
   if (typeof spec !== 'object' || spec === null) return { error: 'the transport spec is not an object' };
   const s = spec as Record<string, unknown>;
@@ -42,6 +47,7 @@ export function transportFromSpec(
         }),
       };
     }
+    if (s.type === 'otlp') return otlpTransportFromSpec(s, env?.otlp);
     return { error: `unknown transport type ${JSON.stringify(String(s.type)).slice(0, 40)}` };
   } catch (error) {
     // The factories' TypeErrors are written for authors; here they describe a damaged spec.

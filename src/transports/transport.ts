@@ -2,12 +2,13 @@ import type { Report } from '../report/report.js';
 
 /**
  * The result of one delivery attempt. Outcomes, not exceptions, cross this boundary:
- * - `success`: delivered; `rejected` counts data points the receiver declined (partial success).
+ * - `success`: delivered; `rejected` counts data points the receiver declined (partial success);
+ *   `note` says anything worth knowing under debug (nothing recorded, a receiver's message).
  * - `retryable`: try again later (network error, 429, 502/503/504); `retryAfterMs` from `Retry-After`.
  * - `failure`: final; the report is dropped and counted under `reason`.
  */
 export type SendOutcome =
-  | { readonly kind: 'success'; readonly rejected?: number }
+  | { readonly kind: 'success'; readonly rejected?: number; readonly note?: string }
   | { readonly kind: 'retryable'; readonly reason: string; readonly retryAfterMs?: number }
   | { readonly kind: 'failure'; readonly reason: string; readonly gone?: boolean };
 
