@@ -18,11 +18,28 @@ declare module 'vitest' {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shapesDir = join(root, 'test/decorators');
 
-/** Child-process tests run the built package: build it once if `npm test` has not already. */
-function buildPackage(): void {
-  if (!existsSync(join(root, 'dist/index.js')) || !existsSync(join(root, 'dist/cli.js'))) {
-    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+/** Every file a build writes, and the newest source it is made from. */
+const BUILT = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'testing.js', 'otel.js', 'cli.js', 'sender.js', 'report.schema.json'];
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
   }
+  return newest;
+}
+
+/**
+ * Child-process tests run the built package: build it when `npm test` has not already, or when a
+ * source file changed after the last build (a stale dist would test old code).
+ */
+function buildPackage(): void {
+  const built = BUILT.map((name) => join(root, 'dist', name));
+  const stale =
+    built.some((path) => !existsSync(path)) ||
+    Math.min(...built.map((path) => statSync(path).mtimeMs)) < Math.max(newestSource(join(root, 'src')), statSync(join(root, 'scripts/build.mjs')).mtimeMs);
+  if (stale) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
 }
 
 /**
