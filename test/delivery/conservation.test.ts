@@ -86,6 +86,12 @@ class Receiver {
   readonly taken = new Map<string, Report>();
   /** Ids received again with different contents. */
   readonly conflicts: string[] = [];
+  /**
+   * Ids taken whose answer was lost: the sender cannot know they arrived, so if its spool later
+   * drops them (expired, over quota) they are both delivered and reported dropped. At least once,
+   * as promised under faults; the receiver sees the report id and can tell.
+   */
+  readonly unconfirmed = new Set<string>();
   private script: Outcome[] = [];
   private otherwise: Outcome | Hang = 'success';
   private answerHung: (() => void) | undefined;
@@ -131,6 +137,7 @@ class Receiver {
         return { kind: 'failure', reason: 'HTTP 400' };
       case 'lost-answer':
         this.take(report);
+        this.unconfirmed.add(report.id);
         return { kind: 'retryable', reason: 'network error: ECONNRESET' };
     }
   }
@@ -301,12 +308,23 @@ function delivered(receiver: Receiver): { counts: Record<string, number>; droppe
   return { counts, dropped };
 }
 
-/** Every count delivered or reported dropped, except what crashed processes held. */
+/**
+ * Every count delivered or reported dropped, except what crashed processes held. A report whose
+ * answer was lost may be both (delivered, then dropped from the spool unconfirmed): never more than that.
+ */
 function expectConserved(ledger: Ledger): void {
   expect(ledger.receiver.conflicts, 'a report id received with different counts').toEqual([]);
   const { counts, dropped } = delivered(ledger.receiver);
   const expected = sum(Object.values(ledger.counted)) - sum(Object.values(ledger.lostUnseen)) - ledger.lostDrops;
-  expect(sum(Object.values(counts)) + dropped, 'delivered + reported dropped').toBe(expected);
+  let unconfirmed = 0;
+  for (const id of ledger.receiver.unconfirmed) {
+    const report = ledger.receiver.taken.get(id)!;
+    unconfirmed += sum(Object.values(report.counts)) + sum(Object.values(report.dropped));
+  }
+  const total = sum(Object.values(counts)) + dropped;
+  expect(total, 'delivered + reported dropped, at least').toBeGreaterThanOrEqual(expected);
+  expect(total, 'delivered + reported dropped, at most counted + unconfirmed deliveries').toBeLessThanOrEqual(expected + unconfirmed);
+  if (unconfirmed === 0) expect(total, 'delivered + reported dropped').toBe(expected);
 }
 
 /** With a receiver that never refuses and a spool that never overflows: every name exact. */
@@ -358,27 +376,38 @@ function commands({ refuses, expires }: Model): fc.Arbitrary<Command[]> {
   return fc.array(command, { maxLength: 25 });
 }
 
+// A fixed seed keeps CI deterministic; set TALLYHO_PROPERTY_SEED to explore other runs (the cases
+// found that way belong in FIXED_LOSSES below).
+const SEED = Number(process.env.TALLYHO_PROPERTY_SEED ?? 20261123);
+
 describe('conservation of counts', () => {
   it('a receiver that never refuses gets every name exactly, less what crashed processes held', async () => {
     await fc.assert(
       fc.asyncProperty(commands({ refuses: false, expires: false }), async (cmds) => expectExact(await play(cmds))),
-      { numRuns: 100 },
+      { numRuns: 100, seed: SEED },
     );
   });
 
-  // Fails on the losses listed below; remove `.fails` once they are fixed.
   it('with refusals, a small spool and clock jumps past its age limit: delivered + reported dropped = counted - unseen losses', async () => {
     const limits = { ...DEFAULT_SPOOL_LIMITS, maxFiles: 3 };
     await fc.assert(
       fc.asyncProperty(commands({ refuses: true, expires: true }), async (cmds) => expectConserved(await play(cmds, limits))),
-      { numRuns: 100, examples: KNOWN_LOSSES.map(({ commands: cmds }) => [cmds]) },
+      { numRuns: 100, seed: SEED, examples: FIXED_LOSSES.map(({ commands: cmds }) => [cmds]) },
     );
   });
 });
 
 const ok: Outcome[] = [];
-/** Runs in which a count is neither delivered nor reported dropped, or reported twice. */
-const KNOWN_LOSSES: { why: string; commands: Command[] }[] = [
+/** Runs that once lost a count or reported one twice, kept as fixed examples of what must hold. */
+const FIXED_LOSSES: { why: string; commands: Command[] }[] = [
+  {
+    why: 'a report taken but unconfirmed, then expired in the spool: counted at most twice, never lost',
+    commands: [
+      { kind: 'count', name: 'a', n: 1 },
+      { kind: 'flush', outcomes: [], otherwise: 'lost-answer' },
+      { kind: 'advance', ms: 2_678_400_000 },
+    ],
+  },
   {
     // src/delivery/reporter.ts, send(): a refusal records the report's calls, not the losses it carried.
     why: 'a report refused in process takes the losses it carried with it',
@@ -442,8 +471,8 @@ describe('runs that once lost counts', () => {
   });
 });
 
-describe('known losses', () => {
-  it.each(KNOWN_LOSSES)('$why', async ({ commands: cmds }) => {
+describe('losses found by the property test, now fixed', () => {
+  it.each(FIXED_LOSSES)('$why', async ({ commands: cmds }) => {
     expectConserved(await play(cmds));
   });
 });
