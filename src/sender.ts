@@ -4,10 +4,9 @@ import { rmSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEnv } from './config/env.js';
 import { createLog } from './config/log.js';
-import { readConsentFiles } from './consent/consent-files.js';
-import { decideConsent } from './consent/decide.js';
 import { deliverSpooled } from './delivery/deliver-spooled.js';
-import { goneVersion, recordGone } from './delivery/gone.js';
+import { recordGone } from './consent/gone.js';
+import { currentConsent } from './consent/current-consent.js';
 import { SENDER_WATCHDOG_MS, senderLockPath, takeSenderLock } from './delivery/sender-launch.js';
 import { Spool, type SpoolEntry } from './delivery/spool.js';
 import type { Transport } from './transports/transport.js';
@@ -23,9 +22,8 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
   // Sending stops a margin before the watchdog, so that files are put back in order before it fires.
   const budgetEnd = started + watchdogMs - Math.min(3000, watchdogMs * 0.2);
   const deadline = AbortSignal.timeout(Math.max(0, budgetEnd - started));
-  const holds = (entry: SpoolEntry): boolean =>
-    decideConsent(env, readConsentFiles(home, entry.project, cwd), entry).enabled && goneVersion(home, entry.project) !== entry.version;
   const cwd = process.cwd();
+  const holds = (entry: SpoolEntry): boolean => currentConsent(env, home, cwd, entry).enabled;
   try {
     const root = join(cache, 'spool');
     for (const name of safeReaddir(root)) {

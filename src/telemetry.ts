@@ -4,12 +4,13 @@ import { type EnvFacts, readEnv } from './config/env.js';
 import { type Home, homePaths, resolveHome } from './config/home.js';
 import { createLog, type Log } from './config/log.js';
 import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from './config/options.js';
-import { readConsentFiles, writeProjectConsent } from './consent/consent-files.js';
-import { type ConsentDecision, type ConsentRule, decideConsent } from './consent/decide.js';
+import { writeProjectConsent } from './consent/consent-files.js';
+import type { ConsentDecision, ConsentRule } from './consent/decide.js';
 import { readKnownProject, recordKnownProject } from './consent/known-projects.js';
 import { noticeDue, noticeText } from './consent/notice.js';
 import { createTrack, type TrackDecorator, type TrackOptions } from './decorators/track.js';
-import { goneVersion, recordGone } from './delivery/gone.js';
+import { recordGone } from './consent/gone.js';
+import { currentConsent } from './consent/current-consent.js';
 import { createReporter, type FlushResult } from './delivery/reporter.js';
 import { launchSender } from './delivery/sender-launch.js';
 import { Spool } from './delivery/spool.js';
@@ -112,11 +113,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const cwd = process.cwd();
   const decide = (): ConsentDecision => {
     if (kit !== undefined) return { enabled: true, rule: 'test-kit', reason: 'on under the tallyho/testing kit; reports go to memory' };
-    const decision = decideConsent(env, readConsentFiles(home, resolved.project, cwd), resolved);
-    if (decision.enabled && goneVersion(home, resolved.project) === resolved.version) {
-      return { enabled: false, rule: 'endpoint-gone', reason: `the endpoint answered 410 Gone for ${resolved.project} ${resolved.version}: collection has stopped` };
-    }
-    return decision;
+    return currentConsent(env, home, cwd, resolved);
   };
   const decision = decide();
   log.debug(`${decision.enabled ? 'on' : 'off'}: ${decision.reason}`);

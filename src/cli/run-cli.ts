@@ -2,10 +2,9 @@ import { readdirSync } from 'node:fs';
 import { readEnv } from '../config/env.js';
 import { readJsonFile } from '../config/files.js';
 import { type Home, homePaths, resolveHome } from '../config/home.js';
-import { readConsentFiles, writeGlobalSwitch, writeProjectConsent } from '../consent/consent-files.js';
-import { decideConsent } from '../consent/decide.js';
+import { writeGlobalSwitch, writeProjectConsent } from '../consent/consent-files.js';
+import { currentConsent } from '../consent/current-consent.js';
 import { listKnownProjects, readKnownProject } from '../consent/known-projects.js';
-import { goneVersion } from '../delivery/gone.js';
 import { Spool } from '../delivery/spool.js';
 import { VERSION } from '../version.js';
 
@@ -174,10 +173,7 @@ function statusReport(home: Home, named: readonly string[], cwd: string): Status
     projects: projects.map((project) => {
       const known = readKnownProject(home, project);
       const consent = known?.consent === 'opt-in' ? 'opt-in' : 'opt-out';
-      let decision = decideConsent(env, readConsentFiles(home, project, cwd), { project, consent, optOutEnv: known?.optOutEnv });
-      if (decision.enabled && known !== undefined && goneVersion(home, project) === known.version) {
-        decision = { enabled: false, rule: 'endpoint-gone', reason: `the endpoint answered 410 Gone for ${project} ${known.version}` };
-      }
+      const decision = currentConsent(env, home, cwd, { project, consent, optOutEnv: known?.optOutEnv, version: known?.version });
       return {
         project,
         version: known?.version,
