@@ -1,6 +1,7 @@
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { builtins } from '../config/builtins.js';
+import { totalCalls } from '../report/build-report.js';
 import { FILE_FORMAT, writeFileAtomic } from '../config/files.js';
 import { type DropReason, DROP_REASONS, type Report } from '../report/report.js';
 import type { TransportSpec } from '../transports/transport.js';
@@ -318,9 +319,7 @@ export class Spool {
 
 /** The calls a report counts. */
 export function callsOf(report: Report): number {
-  let total = 0;
-  for (const n of Object.values(report.counts ?? {})) if (typeof n === 'number' && Number.isFinite(n)) total += n;
-  return total;
+  return totalCalls(report.counts);
 }
 
 function claimSuffix(now: number): string {

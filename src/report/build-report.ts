@@ -63,8 +63,9 @@ export function validReport(report: unknown): Report | undefined {
 }
 
 /** The number of calls a report (or delta) counts, for drop accounting. */
-export function totalCalls(counts: Record<string, number>): number {
+export function totalCalls(counts: Readonly<Record<string, unknown>> | undefined): number {
   let total = 0;
-  for (const name in counts) total += counts[name] ?? 0;
+  // Counts may come from a spool file: whatever is not a finite number counts for nothing.
+  for (const n of Object.values(counts ?? {})) if (typeof n === 'number' && Number.isFinite(n)) total += n;
   return total;
 }
