@@ -27,7 +27,9 @@ import type { Transport } from './transports/transport.js';
 
 /** Why a project's telemetry is on or off, and what it does when on. */
 export interface TelemetryStatus {
+  /** The project's id, as given to `createTelemetry` and as users opt out by. */
   readonly project: string;
+  /** The project's version, as reports carry it. */
   readonly version: string;
   /** Whether this process counts and reports. Decided once, in `createTelemetry`. */
   readonly enabled: boolean;

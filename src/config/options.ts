@@ -21,7 +21,12 @@ export interface TelemetryOptions {
    * Periodic flush for long-running services, or `false` for none. Default `false`; users may turn it
    * on or off with `TALLYHO_TIMER` and set the interval with `TALLYHO_TIMER_INTERVAL_SEC`.
    */
-  timer?: { intervalSec: number } | false;
+  timer?:
+    | {
+        /** Seconds between flushes: a whole number from 10 (ten seconds) to 604,800 (one week). */
+        intervalSec: number;
+      }
+    | false;
   /** `'opt-out'` (default): on unless the user says no. `'opt-in'`: nothing is sent until the user opts in. */
   consent?: 'opt-out' | 'opt-in';
   /**

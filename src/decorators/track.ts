@@ -19,9 +19,6 @@ export interface TrackOptions {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decorator signatures must accept any class or method */
-type AnyClass = abstract new (...args: any) => any;
-type AnyFunction = (this: any, ...args: any) => any;
-
 /**
  * The decorator that `telemetry.track()` returns. One function serves both decorator standards: TC39
  * decorators (the TypeScript 5+ default) and legacy `experimentalDecorators`, told apart by their
@@ -29,9 +26,13 @@ type AnyFunction = (this: any, ...args: any) => any;
  */
 export interface TrackDecorator {
   /** TC39 class decorator. */
-  <C extends AnyClass>(value: C, context: ClassDecoratorContext<C>): C | void;
-  /** TC39 method decorator. */
-  <F extends AnyFunction>(value: F, context: ClassMethodDecoratorContext<any, F>): F | void;
+  <C extends abstract new (...args: any) => any>(value: C, context: ClassDecoratorContext<C>): C | void;
+  /**
+   * TC39 method decorator.
+   *
+   * @typeParam F - The method's own type: the counting wrapper keeps its signature.
+   */
+  <F extends (this: any, ...args: any) => any>(value: F, context: ClassMethodDecoratorContext<any, F>): F | void;
   /** TC39 getter decorator. */
   <V>(value: (this: any) => V, context: ClassGetterDecoratorContext<any, V>): ((this: any) => V) | void;
   /** TC39 setter decorator. */

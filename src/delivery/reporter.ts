@@ -27,7 +27,12 @@ export interface FlushResult {
   /** Calls the report counted. */
   readonly calls: number;
   /** Each transport's outcome. */
-  readonly outcomes: readonly { readonly transport: string; readonly outcome: SendOutcome }[];
+  readonly outcomes: readonly {
+    /** The transport's name, as `status().transports` lists it. */
+    readonly transport: string;
+    /** How delivery to that transport ended in this flush. */
+    readonly outcome: SendOutcome;
+  }[];
 }
 
 /** What the reporter needs from the telemetry that owns it. */

@@ -46,15 +46,36 @@ export interface Report {
   /** What made the report. */
   trigger: Trigger;
   /** The period the counts cover, as ISO 8601 UTC timestamps. */
-  period: { start: string; end: string };
+  period: {
+    /** When counting began: the previous report's end, or when the telemetry was created. */
+    start: string;
+    /** When the counts were taken; the next report's period starts here, so none overlap. */
+    end: string;
+  };
   /** Calls by counter name (`Client#query`, `Client.create`, `new Client`, `feature.export`). */
   counts: Record<string, number>;
   /** Counts lost before they could be delivered, by reason; empty when nothing was lost. */
   dropped: Partial<Record<DropReason, number>>;
   /** The JavaScript runtime (`basic` and above). */
-  runtime?: { name: string; version: string };
+  runtime?: {
+    /** `node`, `bun` or `deno`. */
+    name: string;
+    /** The runtime's own version, such as `22.11.0`. */
+    version: string;
+  };
   /** The machine, coarsely (`basic` and above): no host name, no user name, memory rounded to GiB. */
-  platform?: { os: string; arch: string; release: string; cpus: number; memoryGiB: number };
+  platform?: {
+    /** The operating system, as Node's `os.platform()` names it (`linux`, `darwin`, `win32`, ...). */
+    os: string;
+    /** The CPU architecture, as `os.arch()` names it (`x64`, `arm64`, ...). */
+    arch: string;
+    /** The operating system's release, as `os.release()` gives it. */
+    release: string;
+    /** The CPUs the process may use (`os.availableParallelism()`). */
+    cpus: number;
+    /** Total memory, rounded to whole GiB so that it does not single out a machine. */
+    memoryGiB: number;
+  };
   /** Calls that threw synchronously, by counter name (`usage` and above); never the error itself. */
   errors?: Record<string, number>;
   /** Whether the process ran in CI (`usage` and above). */
@@ -115,7 +136,19 @@ export interface ReportSchemaType {
   /** Returns the report, or throws a zod error that lists every problem. */
   parse(input: unknown): Report;
   /** Returns `{ success: true, data }` or `{ success: false, error }`; never throws. */
-  safeParse(input: unknown): { success: true; data: Report } | { success: false; error: Error };
+  safeParse(input: unknown):
+    | {
+        /** The input is a valid report. */
+        success: true;
+        /** The report, with unknown fields stripped. */
+        data: Report;
+      }
+    | {
+        /** The input is not a valid report. */
+        success: false;
+        /** The zod error, listing every problem. */
+        error: Error;
+      };
 }
 
 /**

@@ -4,6 +4,7 @@ import { builtins } from '../config/builtins.js';
 
 /** The serializable description of a file transport, from which `transportFromSpec()` rebuilds it. */
 export interface FileTransportSpec extends TransportSpec {
+  /** Tells `transportFromSpec()` to rebuild a file transport. */
   readonly type: 'file';
   /** Absolute: a rebuilt transport may run in a process with another working directory. */
   readonly path: string;

@@ -41,13 +41,21 @@ export interface HttpTransportOptions {
  * author's URL.
  */
 export interface HttpTransportSpec extends TransportSpec {
+  /** Tells `transportFromSpec()` to rebuild an HTTP transport. */
   readonly type: 'http';
+  /** The author's URL, as checked and normalized when the transport was built. */
   readonly url: string;
+  /** The user's `TALLYHO_ENDPOINT` when the transport was built; absent when none was set. */
   readonly endpoint?: string;
+  /** The author's extra request headers; empty when none were given. */
   readonly headers: Readonly<Record<string, string>>;
+  /** How long one attempt may take, in milliseconds (5000 unless the author set it). */
   readonly timeoutMs: number;
+  /** Bodies larger than this many bytes are sent gzip-compressed (1024 unless the author set it). */
   readonly gzipAboveBytes: number;
+  /** Whether plain `http:` to a host that is not loopback was allowed (false unless the author set it). */
   readonly allowInsecure: boolean;
+  /** At most this many bytes of a reply are read (65536 unless the author set it). */
   readonly maxResponseBytes: number;
 }
 

@@ -8,7 +8,12 @@ export interface OtlpEnv {
    * else `OTEL_EXPORTER_OTLP_ENDPOINT` with `v1/metrics` appended. Not checked here: a transport that
    * cannot use it says so, naming the variable.
    */
-  readonly endpoint?: { readonly url: string; readonly variable: string };
+  readonly endpoint?: {
+    /** The metrics URL, as the variable gives it. */
+    readonly url: string;
+    /** The variable the URL came from, so that a message about it can name it. */
+    readonly variable: string;
+  };
   /** `OTEL_EXPORTER_OTLP_HEADERS`, overridden key by key by `OTEL_EXPORTER_OTLP_METRICS_HEADERS`. */
   readonly headers?: Readonly<Record<string, string>>;
   /** `OTEL_EXPORTER_OTLP_METRICS_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`, in milliseconds. */

@@ -54,14 +54,23 @@ export interface OtlpTransportOptions {
  * author's URL.
  */
 export interface OtlpTransportSpec extends TransportSpec {
+  /** Tells `transportFromSpec()` to rebuild an OTLP transport. */
   readonly type: 'otlp';
+  /** The author's metrics URL, as checked and normalized when the transport was built. */
   readonly url: string;
+  /** The author's extra request headers; never sent to the user's collector. Empty when none were given. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Whether request bodies are gzip-compressed (true unless the author set it). */
   readonly gzip: boolean;
+  /** How long one attempt may take, in milliseconds (5000 unless the author set it). */
   readonly timeoutMs: number;
+  /** Whether plain `http:` to a host that is not loopback was allowed (false unless the author set it). */
   readonly allowInsecure: boolean;
+  /** At most this many bytes of a reply are read (65536 unless the author set it). */
   readonly maxResponseBytes: number;
+  /** Whether the user's OpenTelemetry exporter variables may redirect the metrics (false unless the author set it). */
   readonly useOtelEnv: boolean;
+  /** The variables as read when the transport was built; present only under `useOtelEnv`. */
   readonly otelEnv?: OtlpEnv;
 }
 

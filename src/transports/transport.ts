@@ -8,9 +8,30 @@ import type { Report } from '../report/report.js';
  * - `failure`: final; the report is dropped and counted under `reason`.
  */
 export type SendOutcome =
-  | { readonly kind: 'success'; readonly rejected?: number; readonly note?: string }
-  | { readonly kind: 'retryable'; readonly reason: string; readonly retryAfterMs?: number }
-  | { readonly kind: 'failure'; readonly reason: string; readonly gone?: boolean };
+  | {
+      /** The receiver took the report. */
+      readonly kind: 'success';
+      /** Data points the receiver declined; they are counted as dropped (`refused`). Absent when none. */
+      readonly rejected?: number;
+      /** Something worth knowing under `TALLYHO_DEBUG`, such as the receiver's message. */
+      readonly note?: string;
+    }
+  | {
+      /** The report did not arrive this time and may be sent again later. */
+      readonly kind: 'retryable';
+      /** Why, in words for the debug output. */
+      readonly reason: string;
+      /** How long the receiver asked to be left alone (`Retry-After`); waited for before the next try. */
+      readonly retryAfterMs?: number;
+    }
+  | {
+      /** The report is refused for good: it is dropped and its counts are reported as dropped. */
+      readonly kind: 'failure';
+      /** Why, in words for the debug output. */
+      readonly reason: string;
+      /** The receiver answered `410 Gone`: this machine stops sending for the project until its version changes. */
+      readonly gone?: boolean;
+    };
 
 /** Options of one {@link Transport.send} call. */
 export interface SendOptions {
@@ -24,6 +45,7 @@ export interface SendOptions {
  * one is served only by the host's own process (its next run drains what was left at exit).
  */
 export interface TransportSpec {
+  /** Which factory rebuilds the transport: `'http'`, `'file'` or `'otlp'`. */
   readonly type: string;
   readonly [option: string]: unknown;
 }
