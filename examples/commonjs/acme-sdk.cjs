@@ -1,8 +1,6 @@
 // A small instrumented library written in CommonJS: `require('tallyho')` loads tallyho's CommonJS
 // build, which shares its counters with the ES module build if both end up in one program.
 'use strict';
-/* global require, module */
-/* eslint-disable @typescript-eslint/no-require-imports -- CommonJS, on purpose */
 
 const { createTelemetry } = require('tallyho');
 

@@ -1,7 +1,5 @@
 // A CommonJS program that uses the library. It knows nothing of tallyho.
 'use strict';
-/* global require */
-/* eslint-disable @typescript-eslint/no-require-imports -- CommonJS, on purpose */
 
 const { Client, exportCsv } = require('./acme-sdk.cjs');
 
