@@ -1,7 +1,5 @@
 'use strict';
 // A CommonJS consumer: loads tallyho through `require`.
-/* global require */
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS consumer is the point */
 const tallyho = require('tallyho');
 const { exercise } = require('./hand-applied.cjs');
 

@@ -2,7 +2,6 @@
 // Applies track() by hand, the way compiled TC39 and legacy decorators call it, then makes a known
 // number of calls. It takes the loaded package as an argument so that the ESM and the CommonJS
 // consumers run the same code against their own build.
-/* global module */
 
 /** A TC39 decorator context, with the initializers collected as the runtime would. */
 function standardContext(kind, name, initializers, isStatic) {

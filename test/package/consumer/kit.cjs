@@ -1,7 +1,5 @@
 'use strict';
 // tallyho/testing through `require`; the kit and the telemetry come from two separate bundles.
-/* global require */
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS consumer is the point */
 const { installTestKit, memoryTransport } = require('tallyho/testing');
 const { createTelemetry } = require('tallyho');
 
