@@ -1,5 +1,6 @@
-// `npm run bench`: per-call cost of a tracked method, start-up cost of tallyho, and exit latency. Prints
-// a table and writes bench/results/latest.json. See bench/README.md for what each row measures.
+// `npm run bench`: per-call cost of a tracked method, start-up cost of tallyho, exit latency, heap memory
+// per tracked method and per counted name, and report size. Prints a table and writes
+// bench/results/latest.json. See bench/README.md for what each row measures.
 //
 // Settings (environment):
 //   BENCH_QUICK=1           smoke run: few rounds, short runs (numbers are not for conclusions)
@@ -7,8 +8,9 @@
 //   BENCH_ROUND_MS=N        CPU time of one case in one round, in ms (default 10)
 //   BENCH_STARTUP_RUNS=N    runs of each start-up case (default 25)
 //   BENCH_EXIT_RUNS=N       runs of each exit-latency case (default 25)
+//   BENCH_MEMORY_RUNS=N     runs of each memory case (default 5)
 //   BENCH_VARIANTS=0        skip the wrapper variants (investigation rows)
-//   BENCH_PARTS=per-call,startup,exit   which parts to run (default all)
+//   BENCH_PARTS=per-call,startup,exit,memory,report-size   which parts to run (default all)
 //   BENCH_STRICT=1          exit with status 1 when a target is missed
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -16,7 +18,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { exitBench } from './exit.mjs';
+import { memoryBench } from './memory.mjs';
 import { perCallBench } from './per-call.mjs';
+import { reportSizeBench } from './report-size.mjs';
 import { startupBench } from './startup.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -43,13 +47,16 @@ const settings = {
   warmups: quick ? 1 : 2,
   startupRuns: intSetting('BENCH_STARTUP_RUNS', quick ? 5 : 25),
   exitRuns: intSetting('BENCH_EXIT_RUNS', quick ? 5 : 25),
+  memoryRuns: intSetting('BENCH_MEMORY_RUNS', quick ? 2 : 5),
   variants: process.env.BENCH_VARIANTS !== '0',
-  parts: (process.env.BENCH_PARTS ?? 'per-call,startup,exit').split(',').map((p) => p.trim()),
+  parts: (process.env.BENCH_PARTS ?? 'per-call,startup,exit,memory,report-size').split(',').map((p) => p.trim()),
 };
 
 const fmtNs = (v) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
 const fmtMs = (v) => v.toFixed(1);
 const fmtRatio = (v) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
+const fmtInt = (v) => Math.round(v).toLocaleString('en');
+const fmtSigned = (v) => `${v >= 0 ? '+' : '-'}${fmtInt(Math.abs(v))}`;
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 
@@ -134,6 +141,64 @@ function printExit(result) {
   return lines;
 }
 
+function printMemory(result) {
+  const lines = [
+    '',
+    `Memory: heap used after gc (process.memoryUsage().heapUsed, child processes with --expose-gc), growth from just before`,
+    `  the classes or names were made; median of ${result.runs} runs`,
+  ];
+  lines.push(`  ${pad('case', 66)}${lpad('growth bytes', 14)}${lpad('min-max', 24)}${lpad('bytes each', 12)}`);
+  const row = (r) =>
+    lines.push(
+      `  ${pad(r.label, 66)}${lpad(fmtInt(r.bytes.median), 14)}${lpad(`${fmtInt(r.bytes.min)}-${fmtInt(r.bytes.max)}`, 24)}` +
+        `${lpad(r.bytesPerItem === null ? '-' : r.bytesPerItem.median.toFixed(1), 12)}`,
+    );
+  const [plain, tracked, ...names] = result.rows;
+  row(plain);
+  row(tracked);
+  const t = result.tracked;
+  lines.push(
+    `  Tracked minus plain: ${fmtSigned(t.bytes.median)} bytes in all, ${t.bytesPerTrackedMethod.median.toFixed(1)} bytes per tracked method ` +
+      `(q1-q3 ${t.bytesPerTrackedMethod.q1.toFixed(1)}-${t.bytesPerTrackedMethod.q3.toFixed(1)});`,
+    "    each is a class with one method: the class's stand-in and `new` counter, the method's wrapper and counter",
+  );
+  for (const r of names) row(r);
+  const p = result.pastCap;
+  lines.push(
+    `  Past the cap: (c2) - (c1) = ${fmtSigned(p.bytes.median)} bytes for ${fmtInt(p.extraNames)} more names ` +
+      `(${p.bytesPerExtraName.median.toFixed(1)} per name); (c3) - (c1) = ${fmtSigned(p.farBytes.median)} bytes for ` +
+      `${fmtInt(p.farExtraNames)} more (${(p.farBytes.median / p.farExtraNames).toFixed(1)} per name)`,
+  );
+  lines.push('Checks:', ...result.checks.map((c) => `  ${c}`));
+  for (const [id, text] of Object.entries(result.stderr)) lines.push(`  note: "${id}" printed to stderr: ${text}`);
+  return lines;
+}
+
+function printReportSize(result) {
+  const [few, many] = result.calls.map((c) => c.toLocaleString('en'));
+  const lines = [
+    '',
+    `Report size: one report as sent (JSON.stringify, UTF-8; level ${result.level}) and gzipped (zlib's default level, as httpTransport`,
+    '  sends bodies over 1,024 bytes), against the names counted (`Client00001#query`...) and the calls counted per name',
+  ];
+  lines.push(
+    `  ${pad('names', 28)}${lpad(`${few} call each: JSON`, 22)}${lpad('gzip', 8)}${lpad('per name', 10)}` +
+      `${lpad(`${many} calls each: JSON`, 30)}${lpad('gzip', 8)}${lpad('difference', 12)}`,
+  );
+  for (const r of result.rows) {
+    const label = r.names > r.reportNames ? `${fmtInt(r.names)} (${fmtInt(r.names - r.reportNames)} past the cap)` : fmtInt(r.names);
+    lines.push(
+      `  ${pad(label, 28)}${lpad(fmtInt(r.bytes[result.calls[0]]), 22)}${lpad(fmtInt(r.gzipBytes[result.calls[0]]), 8)}` +
+        `${lpad(r.bytesPerName === null ? '-' : r.bytesPerName.toFixed(1), 10)}` +
+        `${lpad(fmtInt(r.bytes[result.calls[1]]), 30)}${lpad(fmtInt(r.gzipBytes[result.calls[1]]), 8)}${lpad(fmtSigned(r.difference), 12)}`,
+    );
+  }
+  lines.push('  per name: what each name adds to the one-name report; difference: JSON bytes, many calls minus one call per name');
+  lines.push('Checks:', ...result.checks.map((c) => `  ${c}`));
+  if (result.stderr !== '') lines.push(`  note: the program printed to stderr: ${result.stderr.split('\n')[0]}`);
+  return lines;
+}
+
 async function main() {
   if (!existsSync(dist)) throw new Error(`${path.relative(root, dist)} is missing: run \`npm run build\` first`);
   const distUrl = pathToFileURL(dist).href;
@@ -150,7 +215,8 @@ async function main() {
   const out = [];
   out.push(`tallyho benchmark: node ${machine.node}, ${machine.cores} x ${machine.cpu}`);
   out.push(
-    `settings: ${settings.rounds} rounds x ${settings.roundMs} ms per case, ${settings.startupRuns} start-up runs per case, ${settings.exitRuns} exit runs per case` +
+    `settings: ${settings.rounds} rounds x ${settings.roundMs} ms per case, ${settings.startupRuns} start-up runs per case, ${settings.exitRuns} exit runs per case, ` +
+      `${settings.memoryRuns} memory runs per case` +
       `${quick ? ' (BENCH_QUICK: a smoke run, not for conclusions)' : ''}; load average ${load[0].map((l) => l.toFixed(1)).join(' ')}`,
   );
   console.log(out.join('\n'));
@@ -208,6 +274,24 @@ async function main() {
           `${hole.minusOffMs.median >= 0 ? '+' : ''}${fmtMs(hole.minusOffMs.median)} ms  ${pass ? 'PASS' : 'FAIL'}`,
       );
       for (const [id, text] of Object.entries(exit.stderr)) lines.push(`  note: "${id}" printed to stderr: ${text}`);
+      out.push(...lines);
+      console.log(lines.join('\n'));
+    }
+    if (settings.parts.includes('memory')) {
+      const memoryHome = path.join(home, 'memory');
+      mkdirSync(memoryHome, { recursive: true });
+      const memory = memoryBench({ distUrl, home: memoryHome, runs: settings.memoryRuns });
+      results.memory = memory;
+      const lines = printMemory(memory);
+      out.push(...lines);
+      console.log(lines.join('\n'));
+    }
+    if (settings.parts.includes('report-size')) {
+      const sizeHome = path.join(home, 'report-size');
+      mkdirSync(sizeHome, { recursive: true });
+      const reportSize = reportSizeBench({ distUrl, home: sizeHome });
+      results.reportSize = reportSize;
+      const lines = printReportSize(reportSize);
       out.push(...lines);
       console.log(lines.join('\n'));
     }
