@@ -126,12 +126,13 @@ export function createReporter(options: ReporterOptions): Reporter {
   async function drain(signal: AbortSignal): Promise<void> {
     if (drained || spool === undefined) return;
     drained = true;
+    // Losses recorded while delivering are collected by nextReport(), which runs right after.
     mergeDropped(spool.tidy(Date.now()));
-    mergeDropped(spool.takeDrops());
-    const claims = spool.claimDue(Date.now());
+    const byName = new Map(transports.map((t) => [t.name, t]));
+    // Only what this process has a transport for; the rest stays untouched for the sender or a later run.
+    const claims = spool.claimDue(Date.now(), { only: (entry) => byName.has(entry.transport.name) });
     if (claims.length === 0) return;
     for (const claim of claims) inFlight.add(claim);
-    const byName = new Map(transports.map((t) => [t.name, t]));
     await deliverSpooled(
       {
         spool,
@@ -145,7 +146,6 @@ export function createReporter(options: ReporterOptions): Reporter {
       claims,
     );
     for (const claim of claims) inFlight.delete(claim);
-    mergeDropped(spool.takeDrops());
   }
 
   async function send(report: Report, signal: AbortSignal): Promise<FlushResult> {
