@@ -3,6 +3,7 @@
 import { rmSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEnv } from './config/env.js';
+import { homePaths } from './config/home.js';
 import { createLog } from './config/log.js';
 import { deliverSpooled } from './delivery/deliver-spooled.js';
 import { recordGone } from './consent/gone.js';
@@ -25,12 +26,13 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
   const cwd = process.cwd();
   const holds = (entry: SpoolEntry): boolean => currentConsent(env, home, cwd, entry).enabled;
   try {
-    const root = join(cache, 'spool');
+    const root = homePaths.spoolRoot(home);
     for (const name of safeReaddir(root)) {
       if (name === 'sender.lock' || deadline.aborted) continue;
       const spool = new Spool(join(root, name));
       spool.recordDrops(spool.tidy(Date.now()));
-      const claims = spool.claimDue(Date.now());
+      // Reports for transports only the host can rebuild (no spec) wait for its next run, untouched.
+      const claims = spool.claimDue(Date.now(), { only: (entry) => entry.transport.spec !== undefined });
       if (claims.length === 0) continue;
       await deliverSpooled(
         {

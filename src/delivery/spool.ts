@@ -169,8 +169,11 @@ export class Spool {
     return lost;
   }
 
-  /** Claims every entry due by `now` (all of them with `ignoreSchedule`), oldest first. */
-  claimDue(now: number, options: { ignoreSchedule?: boolean } = {}): Claim[] {
+  /**
+   * Claims every entry due by `now` (all of them with `ignoreSchedule`), oldest first; with `only`, just
+   * the entries it accepts, leaving the others as they are.
+   */
+  claimDue(now: number, options: { ignoreSchedule?: boolean; only?: (entry: SpoolEntry) => boolean } = {}): Claim[] {
     const claims: Claim[] = [];
     for (const name of this.names().sort()) {
       if (!ENTRY.test(name)) continue;
@@ -178,6 +181,7 @@ export class Spool {
       const read = this.read(path);
       if (read.kind !== 'ok') continue;
       if (!options.ignoreSchedule && read.entry.nextAttemptAt > now) continue;
+      if (options.only !== undefined && !options.only(read.entry)) continue;
       const claimedPath = `${path}${claimSuffix(now)}`;
       if (!this.tryRename(path, claimedPath)) continue;
       // Read again: the file we claimed is the one we send, whatever was read before the rename.
