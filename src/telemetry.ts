@@ -277,7 +277,7 @@ function identityFor(project: string, level: Level, env: EnvFacts, home: Home, l
   // Read now, where it is used at all: never on the exit path (macOS and Windows need a command for it).
   const machineId = level === 'full' || saltType === 'machine' ? readMachineId() : undefined;
   return lazyIdentity(() =>
-    createIdentity(project, loadSalt(home, saltType, () => machineId, log), level === 'full' ? machineId : undefined),
+    createIdentity(project, loadSalt(home, saltType, machineId, log), level === 'full' ? machineId : undefined),
   );
 }
 

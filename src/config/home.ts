@@ -26,6 +26,10 @@ export const homePaths = {
   /** Projects that ran here while on, for `tallyho status`. */
   known: (home: Home) => join(home.config, 'projects'),
   knownProject: (home: Home, project: string) => join(home.config, 'projects', `${projectFileName(project)}.json`),
+  /** The salt of every identifier (0600); never sent. */
+  salt: (home: Home) => join(home.config, 'salt.json'),
+  /** A project's `410 Gone`, with the version it was answered for. */
+  gone: (home: Home, project: string) => join(home.config, 'gone', `${projectFileName(project)}.json`),
   /** The spool folder of one project. */
   spool: (home: Home, project: string) => join(home.cache, 'spool', projectFileName(project)),
   spoolRoot: (home: Home) => join(home.cache, 'spool'),

@@ -1,8 +1,7 @@
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
 import { builtins } from '../config/builtins.js';
 import { readJsonFile, writeJsonFile } from '../config/files.js';
-import type { Home } from '../config/home.js';
+import { type Home, homePaths } from '../config/home.js';
 import type { Log } from '../config/log.js';
 
 /** Where the salt came from: the home's salt file, the machine id, or this process only. */
@@ -38,13 +37,12 @@ export function saltedHash(salt: Buffer, project: string, kind: string, value: s
  * with `TALLYHO_SALT_TYPE=machine`, derived from the machine id. Where the home cannot be written, a
  * salt for this process only: identifiers then change every run, which is the safe failure.
  */
-export function loadSalt(home: Home, type: 'random' | 'machine', machineId: () => string | undefined, log: Log): { salt: Buffer; source: SaltSource } {
+export function loadSalt(home: Home, type: 'random' | 'machine', machineId: string | undefined, log: Log): { salt: Buffer; source: SaltSource } {
   if (type === 'machine') {
-    const id = machineId();
-    if (id !== undefined) return { salt: builtins.crypto().createHash('sha256').update('tallyho salt\0').update(id).digest(), source: 'machine' };
+    if (machineId !== undefined) return { salt: builtins.crypto().createHash('sha256').update('tallyho salt\0').update(machineId).digest(), source: 'machine' };
     log.warn('TALLYHO_SALT_TYPE=machine, but this machine has no machine id; using a random salt');
   }
-  const path = join(home.config, 'salt.json');
+  const path = homePaths.salt(home);
   const existing = readJsonFile(path);
   if (existing.kind === 'ok' && typeof existing.value.salt === 'string' && /^[0-9a-f]{64}$/.test(existing.value.salt)) {
     return { salt: Buffer.from(existing.value.salt, 'hex'), source: 'file' };

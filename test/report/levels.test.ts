@@ -127,24 +127,24 @@ describe('loadSalt', () => {
   it('keeps a random salt in the home (file 0600), the same on every load', () => {
     const home = resolveHome(freshDir());
     const log = silent();
-    const first = loadSalt(home, 'random', () => undefined, log);
-    const second = loadSalt(home, 'random', () => undefined, log);
+    const first = loadSalt(home, 'random', undefined, log);
+    const second = loadSalt(home, 'random', undefined, log);
     expect(first.source).toBe('file');
     expect(second.salt.equals(first.salt)).toBe(true);
     expect(statSync(join(home.config, 'salt.json')).mode & 0o777).toBe(0o600);
     expect(log.warnings).toEqual([]);
     // Another home, another salt.
-    expect(loadSalt(resolveHome(freshDir()), 'random', () => undefined, log).salt.equals(first.salt)).toBe(false);
+    expect(loadSalt(resolveHome(freshDir()), 'random', undefined, log).salt.equals(first.salt)).toBe(false);
   });
 
   it('with TALLYHO_SALT_TYPE=machine derives a stable salt from the machine id, and writes nothing', () => {
     const home = resolveHome(freshDir());
     const log = silent();
-    const a = loadSalt(home, 'machine', () => 'machine-1', log);
-    const b = loadSalt(resolveHome(freshDir()), 'machine', () => 'machine-1', log);
+    const a = loadSalt(home, 'machine', 'machine-1', log);
+    const b = loadSalt(resolveHome(freshDir()), 'machine', 'machine-1', log);
     expect(a.source).toBe('machine');
     expect(b.salt.equals(a.salt)).toBe(true);
-    expect(loadSalt(home, 'machine', () => 'machine-2', log).salt.equals(a.salt)).toBe(false);
+    expect(loadSalt(home, 'machine', 'machine-2', log).salt.equals(a.salt)).toBe(false);
     expect(a.salt.toString('hex')).not.toContain(Buffer.from('machine-1').toString('hex'));
     expect(existsSync(home.config)).toBe(false);
   });
@@ -152,7 +152,7 @@ describe('loadSalt', () => {
   it('with TALLYHO_SALT_TYPE=machine and no machine id, falls back to a random salt with a warning', () => {
     const home = resolveHome(freshDir());
     const log = silent();
-    const salted = loadSalt(home, 'machine', () => undefined, log);
+    const salted = loadSalt(home, 'machine', undefined, log);
     expect(salted.source).toBe('file');
     expect(log.warnings.join()).toContain('TALLYHO_SALT_TYPE=machine');
   });
@@ -161,7 +161,7 @@ describe('loadSalt', () => {
     const blocker = join(freshDir());
     writeFileSync(blocker, 'a file, not a folder\n');
     const log = silent();
-    const salted = loadSalt(resolveHome(join(blocker, 'home')), 'random', () => undefined, log);
+    const salted = loadSalt(resolveHome(join(blocker, 'home')), 'random', undefined, log);
     expect(salted.source).toBe('memory');
     expect(salted.salt).toHaveLength(32);
     expect(log.warnings).toHaveLength(1);
@@ -182,7 +182,7 @@ describe('loadSalt', () => {
 
     it.skipIf(writable)('salts this process only, and does not throw', () => {
       const log = silent();
-      const salted = loadSalt(resolveHome(dir), 'random', () => undefined, log);
+      const salted = loadSalt(resolveHome(dir), 'random', undefined, log);
       expect(salted.source).toBe('memory');
       expect(log.warnings).toHaveLength(1);
     });
@@ -193,7 +193,7 @@ describe('loadSalt', () => {
     mkdirSync(home.config, { recursive: true });
     const text = JSON.stringify({ format: 99, salt: 'x' });
     writeFileSync(join(home.config, 'salt.json'), text);
-    expect(loadSalt(home, 'random', () => undefined, silent()).source).toBe('memory');
+    expect(loadSalt(home, 'random', undefined, silent()).source).toBe('memory');
     expect(readFileSync(join(home.config, 'salt.json'), 'utf8')).toBe(text);
   });
 });
@@ -236,13 +236,13 @@ describe('createTelemetry: TALLYHO_LEVEL lowers the level, never raises it', () 
     const r1 = await reportAt('full', undefined, {});
     const r2 = await reportAt('full', undefined, {});
     expect(r1.report.installId).toMatch(HEX64);
-    expect(r1.report.installId).not.toBe(createIdentity(r1.report.project, loadSalt(resolveHome(freshDir()), 'random', () => undefined, silent()), undefined).installId);
+    expect(r1.report.installId).not.toBe(createIdentity(r1.report.project, loadSalt(resolveHome(freshDir()), 'random', undefined, silent()), undefined).installId);
     expect(r2.report.installId).toMatch(HEX64);
 
     const { report } = await reportAt('full', undefined, { TALLYHO_SALT_TYPE: 'machine' });
     expect(report.installId).toMatch(HEX64);
     if (readMachineId() === undefined) return; // no machine id here: the random salt was used
-    const elsewhere = loadSalt(resolveHome(freshDir()), 'machine', readMachineId, silent());
+    const elsewhere = loadSalt(resolveHome(freshDir()), 'machine', readMachineId(), silent());
     expect(elsewhere.source).toBe('machine');
     expect(report.installId).toBe(createIdentity(report.project, elsewhere, undefined).installId);
   });
