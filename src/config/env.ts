@@ -43,33 +43,39 @@ export const TIMER_INTERVAL_BOUNDS = { min: 10, max: 7 * 24 * 3600 } as const;
 const TRUTHY = new Set(['1', 'true', 'yes', 'y', 'on']);
 const FALSY = new Set(['0', 'false', 'no', 'n', 'off']);
 
-const rawEnvSchema = lazySchema(() => {
-  /** Empty or blank values mean unset. */
-  const value = z.pipe(
-    z.optional(z.string()),
-    z.transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim())),
-  );
-  return z.object({
-    DO_NOT_TRACK: value,
-    TALLYHO_DISABLE: value,
-    TALLYHO_OPTOUT: value,
-    TALLYHO_OPTIN: value,
-    TALLYHO_LEVEL: value,
-    TALLYHO_SHOW_ME: value,
-    TALLYHO_DRY_RUN: value,
-    TALLYHO_DEBUG: value,
-    TALLYHO_ENDPOINT: value,
-    TALLYHO_TIMER: value,
-    TALLYHO_TIMER_INTERVAL_SEC: value,
-    TALLYHO_SALT_TYPE: value,
-    TALLYHO_HOME: value,
-    CI: value,
-    VITEST: value,
-    JEST_WORKER_ID: value,
-    NODE_TEST_CONTEXT: value,
-    NODE_ENV: value,
-  });
-});
+/** The variables tallyho reads (besides the OpenTelemetry ones, read by otlp-env, and an author's own opt-out variable). */
+const VARIABLES = [
+  'DO_NOT_TRACK',
+  'TALLYHO_DISABLE',
+  'TALLYHO_OPTOUT',
+  'TALLYHO_OPTIN',
+  'TALLYHO_LEVEL',
+  'TALLYHO_SHOW_ME',
+  'TALLYHO_DRY_RUN',
+  'TALLYHO_DEBUG',
+  'TALLYHO_ENDPOINT',
+  'TALLYHO_TIMER',
+  'TALLYHO_TIMER_INTERVAL_SEC',
+  'TALLYHO_SALT_TYPE',
+  'TALLYHO_HOME',
+  'CI',
+  'VITEST',
+  'JEST_WORKER_ID',
+  'NODE_TEST_CONTEXT',
+  'NODE_ENV',
+] as const;
+
+/**
+ * One variable's value: a string, trimmed; blank counts as unset. Applied to each variable that is set
+ * (most are not), rather than as an object schema over all of them, which a cold zod takes over a
+ * millisecond to build.
+ */
+const valueSchema = lazySchema(() =>
+  z.pipe(
+    z.string(),
+    z.transform((raw) => (raw.trim() === '' ? undefined : raw.trim())),
+  ),
+);
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -79,7 +85,10 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function readEnv(env: Env = process.env, isCI: boolean = env === process.env && ciInfo.isCI): EnvFacts {
   const warnings: string[] = [];
-  const raw = rawEnvSchema().parse(env);
+  const raw: Partial<Record<(typeof VARIABLES)[number], string>> = {};
+  for (const variable of VARIABLES) {
+    if (env[variable] !== undefined) raw[variable] = valueSchema().parse(env[variable]);
+  }
 
   const flag = (variable: keyof typeof raw, fallback: boolean): boolean => {
     const v = raw[variable];

@@ -58,59 +58,80 @@ export interface ResolvedOptions {
 
 const PROJECT = /^[a-z0-9@/._-]{1,100}$/;
 
-const optionsSchema = lazySchema(() => {
-  const transport = z.custom<Transport>(
-    (t) => typeof t === 'object' && t !== null && typeof (t as Transport).send === 'function',
-    { error: 'must be transports such as httpTransport(url) or consoleTransport(): objects with a send() method' },
-  );
+/** Accepts what the `Transport` interface describes: an object with a `send()` method. */
+const isTransport = (t: unknown): boolean => typeof t === 'object' && t !== null && typeof (t as Transport).send === 'function';
 
-  return z.object({
-    project: z.string({ error: 'is required: a string such as "acme-sdk"' }).check(
+/**
+ * One zod schema per option, each built the first time an author passes that option: a cold zod
+ * spends milliseconds compiling the code paths of every kind of schema it builds (objects, unions,
+ * defaults), and a typical call passes three options. What is not passed takes its default unchecked.
+ */
+const fields = {
+  project: lazySchema(() =>
+    z.string({ error: 'is required: a string such as "acme-sdk"' }).check(
       z.regex(PROJECT, { error: 'may use only a-z 0-9 @ / . _ - (1 to 100 characters)' }),
       z.refine((p) => !p.includes('..'), { error: 'must not contain ".."' }),
     ),
-    version: z.string({ error: 'is required: a string such as "1.4.0"' }).check(
+  ),
+  version: lazySchema(() =>
+    z.string({ error: 'is required: a string such as "1.4.0"' }).check(
       z.minLength(1, { error: 'must not be empty' }),
       z.maxLength(100, { error: 'must be at most 100 characters' }),
     ),
-    transports: z._default(z.array(transport, { error: 'must be an array of transports' }), []),
-    level: z._default(z.enum(['basic', 'usage', 'full'], { error: 'must be "basic", "usage" or "full"' }), 'usage'),
-    timer: z._default(
-      z.union(
-        [
-          z.literal(false),
-          z.object({ intervalSec: z.int().check(z.gte(TIMER_INTERVAL_BOUNDS.min), z.lte(TIMER_INTERVAL_BOUNDS.max)) }),
-        ],
-        { error: `must be false or { intervalSec: n } with n a whole number from ${TIMER_INTERVAL_BOUNDS.min} to ${TIMER_INTERVAL_BOUNDS.max}` },
-      ),
-      false,
-    ),
-    consent: z._default(z.enum(['opt-out', 'opt-in'], { error: 'must be "opt-out" or "opt-in"' }), 'opt-out'),
-    optOutEnv: z.optional(
-      z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name such as ACME_TELEMETRY_DISABLED' })),
-    ),
-    notice: z.optional(z.string().check(z.maxLength(1000, { error: 'must be at most 1,000 characters' }))),
-    maxNames: z._default(z.int({ error: 'must be a whole number' }).check(z.gte(1), z.lte(100_000)), 2000),
-  });
-});
+  ),
+  transports: lazySchema(() =>
+    z.array(z.custom<Transport>(isTransport, { error: 'must be transports such as httpTransport(url) or consoleTransport(): objects with a send() method' }), {
+      error: 'must be an array of transports',
+    }),
+  ),
+  level: lazySchema(() => z.enum(['basic', 'usage', 'full'], { error: 'must be "basic", "usage" or "full"' })),
+  timer: lazySchema(() =>
+    z.union([z.literal(false), z.object({ intervalSec: z.int().check(z.gte(TIMER_INTERVAL_BOUNDS.min), z.lte(TIMER_INTERVAL_BOUNDS.max)) })], {
+      error: `must be false or { intervalSec: n } with n a whole number from ${TIMER_INTERVAL_BOUNDS.min} to ${TIMER_INTERVAL_BOUNDS.max}`,
+    }),
+  ),
+  consent: lazySchema(() => z.enum(['opt-out', 'opt-in'], { error: 'must be "opt-out" or "opt-in"' })),
+  optOutEnv: lazySchema(() =>
+    z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name such as ACME_TELEMETRY_DISABLED' })),
+  ),
+  notice: lazySchema(() => z.string().check(z.maxLength(1000, { error: 'must be at most 1,000 characters' }))),
+  maxNames: lazySchema(() => z.int({ error: 'must be a whole number' }).check(z.gte(1), z.lte(100_000))),
+};
+
+/** What an option not passed stands for; `undefined` for those that stay unset. `project` and `version` have none. */
+const DEFAULTS: { readonly [K in keyof typeof fields]?: ResolvedOptions[K] } = {
+  transports: [],
+  level: 'usage',
+  timer: false,
+  consent: 'opt-out',
+  maxNames: 2000,
+};
+
+const REQUIRED = new Set<string>(['project', 'version']);
 
 /**
  * Validates the author's options. Throws a TypeError naming the option and what is allowed: the one
- * place tallyho throws, at the author's desk, never in a user's run.
+ * place tallyho throws, at the author's desk, never in a user's run. Unknown options are ignored.
  */
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('tallyho: createTelemetry() needs an options object such as { project: "acme-sdk", version: "1.0.0" }');
   }
-  const result = optionsSchema().safeParse(options);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const path = issue.path.join('.') || 'options';
-      return `option "${path}" ${issue.message}`;
-    });
-    throw new TypeError(`tallyho: createTelemetry(): ${lines.join('; ')}`);
+  const given = options as Record<string, unknown>;
+  const resolved: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const key of Object.keys(fields) as (keyof typeof fields)[]) {
+    const value = given[key];
+    if (value === undefined && !REQUIRED.has(key)) {
+      if (DEFAULTS[key] !== undefined) resolved[key] = DEFAULTS[key];
+      continue;
+    }
+    const result = fields[key]().safeParse(value);
+    if (result.success) resolved[key] = result.data;
+    else for (const issue of result.error.issues) problems.push(`option "${[key, ...issue.path].join('.')}" ${issue.message}`);
   }
-  return result.data;
+  if (problems.length > 0) throw new TypeError(`tallyho: createTelemetry(): ${problems.join('; ')}`);
+  return resolved as unknown as ResolvedOptions;
 }
 
 /** The project name as it appears in a file name: nothing in it can reach outside its folder. */
