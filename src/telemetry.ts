@@ -14,7 +14,7 @@ import { currentConsent } from './consent/current-consent.js';
 import { createReporter, type FlushResult } from './delivery/reporter.js';
 import { launchSender } from './delivery/sender-launch.js';
 import { Spool } from './delivery/spool.js';
-import { createIdentity, type Identity, lazyIdentity, loadSalt } from './identity/identity.js';
+import { cachedIdentity, type Identity, lazyIdentity, loadSalt } from './identity/identity.js';
 import { readMachineId } from './identity/machine-id.js';
 import { allocateCell, createCounterTable, type CounterTable, recordDropped } from './registry/counter-table.js';
 import { sharedState, type TestKitHook } from './registry/shared-state.js';
@@ -277,7 +277,7 @@ function identityFor(project: string, level: Level, env: EnvFacts, home: Home, l
   // Read now, where it is used at all: never on the exit path (macOS and Windows need a command for it).
   const machineId = level === 'full' || saltType === 'machine' ? readMachineId() : undefined;
   return lazyIdentity(() =>
-    createIdentity(project, loadSalt(home, saltType, machineId, log), level === 'full' ? machineId : undefined),
+    cachedIdentity(home, project, loadSalt(home, saltType, machineId, log), level === 'full' ? machineId : undefined, log),
   );
 }
 

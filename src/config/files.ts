@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { builtins } from './builtins.js';
+import { randomBytes } from './random.js';
 
 /** The format version of every file tallyho writes; a copy leaves files of a newer format alone. */
 export const FILE_FORMAT = 1;
@@ -43,7 +43,7 @@ export function readJsonFile(path: string): ReadResult {
  */
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.${builtins.crypto().randomBytes(4).toString('hex')}.tmp`;
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     writeFileSync(temporary, data, { flag: 'wx', mode });
     renameSync(temporary, path);

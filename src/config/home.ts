@@ -28,6 +28,8 @@ export const homePaths = {
   knownProject: (home: Home, project: string) => join(home.config, 'projects', `${projectFileName(project)}.json`),
   /** The salt of every identifier (0600); never sent. */
   salt: (home: Home) => join(home.config, 'salt.json'),
+  /** A project's salted identifiers as last computed, with what they were computed from (0600). */
+  ids: (home: Home, project: string) => join(home.config, 'ids', `${projectFileName(project)}.json`),
   /** A project's `410 Gone`, with the version it was answered for. */
   gone: (home: Home, project: string) => join(home.config, 'gone', `${projectFileName(project)}.json`),
   /** The spool folder of one project. */

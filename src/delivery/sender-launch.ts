@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { constants, setPriority } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtins } from '../config/builtins.js';
@@ -66,10 +67,24 @@ export function launchSender(home: Home, log: Log): boolean {
     });
     child.on('error', () => {});
     child.unref();
+    lowerPriority(child.pid);
     log.debug(`detached sender started (pid ${child.pid ?? '?'})`);
     return true;
   } catch (error) {
     return skip(log, `could not start the sender: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The sender is background work: below normal priority (nice 10; Windows' below-normal class), it
+ * never competes with the program the user is running, nor with its host's last milliseconds.
+ */
+function lowerPriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, constants.priority.PRIORITY_BELOW_NORMAL);
+  } catch {
+    // Not allowed here, or the sender is already gone: it runs at its inherited priority.
   }
 }
 

@@ -1,6 +1,6 @@
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
-import { builtins } from '../config/builtins.js';
+import { randomUUID } from '../config/random.js';
 import { totalCalls } from '../report/build-report.js';
 import { FILE_FORMAT, writeFileAtomic } from '../config/files.js';
 import { type DropReason, DROP_REASONS, type Report } from '../report/report.js';
@@ -250,7 +250,7 @@ export class Spool {
   recordDrops(dropped: Partial<Record<DropReason, number>>): void {
     if (!Object.values(dropped).some((n) => n)) return;
     try {
-      this.fs.writeAtomic(join(this.dir, `drops-${builtins.crypto().randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, dropped }));
+      this.fs.writeAtomic(join(this.dir, `drops-${randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, dropped }));
     } catch {
       // Nowhere to keep the record: the loss cannot be reported, but must not break the host.
     }
@@ -327,7 +327,7 @@ export function callsOf(report: Report): number {
 }
 
 function claimSuffix(now: number): string {
-  return `.claim-${String(Math.max(0, Math.trunc(now))).padStart(13, '0')}-${process.pid}-${builtins.crypto().randomUUID().slice(0, 8)}`;
+  return `.claim-${String(Math.max(0, Math.trunc(now))).padStart(13, '0')}-${process.pid}-${randomUUID().slice(0, 8)}`;
 }
 
 /**

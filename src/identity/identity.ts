@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { builtins } from '../config/builtins.js';
+import { randomBytes } from '../config/random.js';
 import { readJsonFile, writeJsonFile } from '../config/files.js';
 import { type Home, homePaths } from '../config/home.js';
 import type { Log } from '../config/log.js';
@@ -47,7 +48,7 @@ export function loadSalt(home: Home, type: 'random' | 'machine', machineId: stri
   if (existing.kind === 'ok' && typeof existing.value.salt === 'string' && /^[0-9a-f]{64}$/.test(existing.value.salt)) {
     return { salt: Buffer.from(existing.value.salt, 'hex'), source: 'file' };
   }
-  const salt = builtins.crypto().randomBytes(32);
+  const salt = randomBytes(32);
   if (existing.kind === 'newer') {
     // A newer tallyho owns that file: leave it alone, and salt this process only.
     return { salt, source: 'memory' };
@@ -61,15 +62,19 @@ export function loadSalt(home: Home, type: 'random' | 'machine', machineId: stri
   }
 }
 
+/** The user's login name, or `undefined` where there is none (some containers). */
+function userName(): string | undefined {
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Builds a project's identifiers. The machine id is read by the caller, never on the exit path. */
 export function createIdentity(project: string, salted: { salt: Buffer; source: SaltSource }, machineId: string | undefined): Identity {
   const { salt } = salted;
-  let user: string | undefined;
-  try {
-    user = userInfo().username || undefined;
-  } catch {
-    // No user entry (some containers): the field is left out.
-  }
+  const user = userName();
   return {
     saltSource: salted.source,
     weekId: (date) => saltedHash(salt, project, 'week', isoWeek(date)),
@@ -77,6 +82,89 @@ export function createIdentity(project: string, salted: { salt: Buffer; source: 
     userHash: user === undefined ? undefined : saltedHash(salt, project, 'user', user),
     machineHash: machineId === undefined ? undefined : saltedHash(salt, project, 'machine', machineId),
   };
+}
+
+/** How many week ids the cache keeps: this week's, and a few before it for reports spooled then. */
+const CACHED_WEEKS = 4;
+
+/**
+ * A project's identifiers, kept in the home beside the salt (`ids/<project>.json`, 0600) with what they
+ * were computed from: the salt, the user's name and the machine id. Hashing loads `node:crypto`, about
+ * 4 ms, and the report built at exit needs this week's id; so a program pays for hashing once a week,
+ * not at every exit. Any difference in what they were computed from, or an unreadable file, means
+ * computing them again. Only for a salt kept in the home: a machine-derived or in-memory salt hashes
+ * every time.
+ */
+export function cachedIdentity(home: Home, project: string, salted: { salt: Buffer; source: SaltSource }, machineId: string | undefined, log: Log): Identity {
+  if (salted.source !== 'file') return createIdentity(project, salted, machineId);
+  const path = homePaths.ids(home, project);
+  const key = { salt: salted.salt.toString('hex'), user: userName() ?? null, machine: machineId ?? null };
+  const found = readJsonFile(path);
+  const cached = found.kind === 'ok' ? found.value : undefined;
+  const fresh = cached !== undefined && cached.salt === key.salt && cached.user === key.user && cached.machine === key.machine;
+
+  let stored: StoredIds;
+  if (fresh && isStoredIds(cached)) {
+    stored = cached;
+  } else {
+    const made = createIdentity(project, salted, machineId);
+    stored = { ...key, installId: made.installId, userHash: made.userHash ?? null, machineHash: made.machineHash ?? null, weeks: {} };
+  }
+  let dirty = !fresh || !isStoredIds(cached);
+  const save = (): void => {
+    if (!dirty || found.kind === 'newer') return;
+    try {
+      writeJsonFile(path, { ...stored });
+      dirty = false;
+    } catch (error) {
+      log.debug(`could not keep identifiers in ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  return {
+    saltSource: salted.source,
+    weekId(date) {
+      const week = isoWeek(date);
+      let id = stored.weeks[week];
+      if (id === undefined) {
+        id = saltedHash(salted.salt, project, 'week', week);
+        const kept = Object.keys(stored.weeks).sort().slice(-(CACHED_WEEKS - 1));
+        stored = { ...stored, weeks: Object.fromEntries([...kept.map((w) => [w, stored.weeks[w]!]), [week, id]]) };
+        dirty = true;
+      }
+      save();
+      return id;
+    },
+    installId: stored.installId,
+    userHash: stored.userHash ?? undefined,
+    machineHash: stored.machineHash ?? undefined,
+  };
+}
+
+interface StoredIds {
+  readonly salt: string;
+  readonly user: string | null;
+  readonly machine: string | null;
+  readonly installId: string;
+  readonly userHash: string | null;
+  readonly machineHash: string | null;
+  readonly weeks: Readonly<Record<string, string>>;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function isStoredIds(value: Record<string, unknown> | undefined): value is Record<string, unknown> & StoredIds {
+  if (value === undefined) return false;
+  const hashOrNull = (v: unknown): boolean => v === null || (typeof v === 'string' && HEX64.test(v));
+  const weeks = value.weeks;
+  return (
+    typeof value.installId === 'string' &&
+    HEX64.test(value.installId) &&
+    hashOrNull(value.userHash) &&
+    hashOrNull(value.machineHash) &&
+    typeof weeks === 'object' &&
+    weeks !== null &&
+    Object.entries(weeks).every(([week, id]) => /^\d{4}-W\d{2}$/.test(week) && typeof id === 'string' && HEX64.test(id))
+  );
 }
 
 /**

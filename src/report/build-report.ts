@@ -1,4 +1,4 @@
-import { builtins } from '../config/builtins.js';
+import { randomUUID } from '../config/random.js';
 import type { Identity } from '../identity/identity.js';
 import type { Delta } from '../registry/counter-table.js';
 import type { EnvironmentFacts } from './environment.js';
@@ -27,7 +27,7 @@ export function atLeast(level: Level, floor: Level): boolean {
 export function buildReport(delta: Delta, trigger: Trigger, context: ReportContext): Report {
   const report: Report = {
     schema: SCHEMA_VERSION,
-    id: builtins.crypto().randomUUID(),
+    id: randomUUID(),
     project: context.project,
     version: context.version,
     level: context.level,

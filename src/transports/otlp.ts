@@ -1,4 +1,5 @@
 import { builtins } from '../config/builtins.js';
+import { randomUUID } from '../config/random.js';
 import type { Report } from '../report/report.js';
 import { VERSION } from '../version.js';
 import { errorText, postBody, type PostSettings } from './http-post.js';
@@ -282,7 +283,7 @@ let processInstanceId: string | undefined;
 
 /** `service.instance.id`: made on the first send, never at import, and kept for the process's life. */
 function instanceId(): string {
-  processInstanceId ??= builtins.crypto().randomUUID();
+  processInstanceId ??= randomUUID();
   return processInstanceId;
 }
 

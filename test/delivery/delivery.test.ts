@@ -186,6 +186,12 @@ function holdSenderLock(home: string): () => void {
 const arrivals = (r: Receiver, n: number) => until(() => r.requests.length >= n, `${n} requests at the receiver`);
 
 /** Waits until the detached sender is gone and nothing waits in the spool. */
+/** A Linux process's nice value, from /proc. */
+function niceOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
 async function drained(home: string, senderPids: readonly (number | undefined)[]): Promise<void> {
   await until(() => senderPids.every((pid) => pid === undefined || !alive(pid)), 'the detached sender to exit', 40_000);
   expect(waiting(home), 'reports left waiting').toEqual([]);
@@ -263,6 +269,8 @@ describe.concurrent('a receiver that is down or slow', { timeout: 60_000 }, () =
         expect(run.senderPid).toBeUndefined();
       } else {
         expect(run.senderPid).toBeDefined();
+        // The detached sender is background work: it runs below normal priority (nice 10).
+        if (process.platform === 'linux') expect(niceOf(run.senderPid!)).toBeGreaterThanOrEqual(10);
       }
       await arrivals(r, 4);
       await drained(home, [run.senderPid]);

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { createIdentity, isoWeek, saltedHash } from '../../src/identity/identity.js';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Home, homePaths } from '../../src/config/home.js';
+import { cachedIdentity, createIdentity, isoWeek, saltedHash } from '../../src/identity/identity.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -86,5 +90,94 @@ describe('createIdentity', () => {
     expect(id.weekId(new Date('2026-01-11T23:59:59Z'))).toBe(monday);
     expect(id.weekId(new Date('2026-01-04T23:59:59Z'))).not.toBe(monday);
     expect(id.weekId(new Date('2026-01-12T00:00:00Z'))).not.toBe(monday);
+  });
+});
+
+describe('cachedIdentity', () => {
+  const root = mkdtempSync(join(tmpdir(), 'tallyho-ids-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  let n = 0;
+  const freshHome = (): Home => {
+    const dir = join(root, String(n++));
+    return { config: dir, cache: join(dir, 'cache') };
+  };
+  const log = { warn: () => {}, debug: () => {} };
+  const salted = { salt: randomBytes(32), source: 'file' as const };
+  const date = new Date('2026-03-04T10:00:00Z');
+  const SENTINEL = 'f'.repeat(64);
+  const file = (home: Home): Record<string, unknown> => JSON.parse(readFileSync(homePaths.ids(home, 'acme-sdk'), 'utf8')) as Record<string, unknown>;
+  const plant = (home: Home, change: (stored: Record<string, unknown>) => Record<string, unknown>): void => {
+    writeFileSync(homePaths.ids(home, 'acme-sdk'), JSON.stringify(change(file(home))));
+  };
+
+  it('gives the ids createIdentity computes, and keeps them in the home (0600)', () => {
+    const home = freshHome();
+    const cached = cachedIdentity(home, 'acme-sdk', salted, 'machine-123', log);
+    const computed = createIdentity('acme-sdk', salted, 'machine-123');
+    expect(cached.weekId(date)).toBe(computed.weekId(date));
+    expect([cached.installId, cached.userHash, cached.machineHash]).toEqual([computed.installId, computed.userHash, computed.machineHash]);
+    expect(file(home)).toMatchObject({ format: 1, installId: computed.installId, weeks: { [isoWeek(date)]: computed.weekId(date) } });
+    if (process.platform !== 'win32') expect(statSync(homePaths.ids(home, 'acme-sdk')).mode & 0o777).toBe(0o600);
+  });
+
+  it('reads them back instead of hashing again', () => {
+    const home = freshHome();
+    cachedIdentity(home, 'acme-sdk', salted, undefined, log).weekId(date);
+    plant(home, (s) => ({ ...s, installId: SENTINEL, weeks: { [isoWeek(date)]: SENTINEL } }));
+    const again = cachedIdentity(home, 'acme-sdk', salted, undefined, log);
+    expect(again.installId).toBe(SENTINEL);
+    expect(again.weekId(date)).toBe(SENTINEL);
+  });
+
+  it('computes them again when the salt, the user or the machine id differs from what they came from', () => {
+    for (const change of [{ salt: '0'.repeat(64) }, { user: 'someone-else' }, { machine: 'another-machine' }]) {
+      const home = freshHome();
+      cachedIdentity(home, 'acme-sdk', salted, 'machine-123', log).weekId(date);
+      plant(home, (s) => ({ ...s, ...change, installId: SENTINEL, weeks: { [isoWeek(date)]: SENTINEL } }));
+      const again = cachedIdentity(home, 'acme-sdk', salted, 'machine-123', log);
+      expect(again.installId).toBe(createIdentity('acme-sdk', salted, 'machine-123').installId);
+      expect(again.weekId(date)).not.toBe(SENTINEL);
+      expect(file(home)).toMatchObject({ installId: again.installId });
+    }
+  });
+
+  it('computes them again from a damaged file', () => {
+    const home = freshHome();
+    cachedIdentity(home, 'acme-sdk', salted, undefined, log).weekId(date);
+    plant(home, (s) => ({ ...s, installId: 'not a hash' }));
+    expect(cachedIdentity(home, 'acme-sdk', salted, undefined, log).installId).toBe(createIdentity('acme-sdk', salted, undefined).installId);
+    writeFileSync(homePaths.ids(home, 'acme-sdk'), '{ half');
+    expect(cachedIdentity(home, 'acme-sdk', salted, undefined, log).weekId(date)).toBe(createIdentity('acme-sdk', salted, undefined).weekId(date));
+  });
+
+  it('keeps the week ids of the last four weeks only', () => {
+    const home = freshHome();
+    const id = cachedIdentity(home, 'acme-sdk', salted, undefined, log);
+    for (let week = 0; week < 6; week++) id.weekId(new Date(Date.UTC(2026, 0, 5 + 7 * week)));
+    expect(Object.keys(file(home).weeks as object)).toEqual(['2026-W04', '2026-W05', '2026-W06', '2026-W07']);
+  });
+
+  it('leaves a file of a newer format alone, and hashes for itself', () => {
+    const home = freshHome();
+    mkdirSync(join(home.config, 'ids'), { recursive: true });
+    const newer = JSON.stringify({ format: 99, whatever: true });
+    writeFileSync(homePaths.ids(home, 'acme-sdk'), newer);
+    const id = cachedIdentity(home, 'acme-sdk', salted, undefined, log);
+    expect(id.weekId(date)).toBe(createIdentity('acme-sdk', salted, undefined).weekId(date));
+    expect(readFileSync(homePaths.ids(home, 'acme-sdk'), 'utf8')).toBe(newer);
+  });
+
+  it('hashes every time, and keeps nothing, for a salt that is not kept in the home', () => {
+    const home = freshHome();
+    const id = cachedIdentity(home, 'acme-sdk', { salt: salted.salt, source: 'memory' }, undefined, log);
+    expect(id.weekId(date)).toBe(createIdentity('acme-sdk', salted, undefined).weekId(date));
+    expect(existsSync(homePaths.ids(home, 'acme-sdk'))).toBe(false);
+  });
+
+  it('never throws where the home cannot be written', () => {
+    const home = { config: join(root, 'not-a-folder'), cache: join(root, 'not-a-folder', 'cache') };
+    writeFileSync(home.config, 'a file where the folder should be');
+    const id = cachedIdentity(home, 'acme-sdk', salted, undefined, log);
+    expect(id.weekId(date)).toBe(createIdentity('acme-sdk', salted, undefined).weekId(date));
   });
 });
