@@ -253,6 +253,9 @@ async function main() {
       verdicts.push(pass);
       results.startup.target = { row: 'on', maxAddedMs: TARGET_STARTUP_MS, addedMs: on.addedMs.median, pass };
       lines.push('', `Target: start-up with telemetry on adds <= ${TARGET_STARTUP_MS} ms: +${fmtMs(on.addedMs.median)} ms  ${pass ? 'PASS' : 'FAIL'}`);
+      const esm = startup.rows.find((r) => r.id === 'esm-file');
+      const overEsm = on.overEsmFileMs.median;
+      lines.push(`  of which Node's ESM loader (the empty-file row): +${fmtMs(esm.addedMs.median)} ms; "on" minus that row: +${fmtMs(overEsm)} ms`);
       for (const [id, text] of Object.entries(startup.firstRunOutput)) lines.push(`  first run of "${id}" printed: ${text}`);
       for (const [id, text] of Object.entries(startup.stderr)) lines.push(`  note: "${id}" printed to stderr on later runs: ${text}`);
       out.push(...lines);

@@ -2,6 +2,9 @@
 // wall time of whole child processes (start to exit), interleaved, median of many runs.
 
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pairedDifference, summarize, wallNs } from './lib/measure.mjs';
 
 /**
@@ -14,9 +17,10 @@ export function childEnv(home, extra) {
   return { ...env, ...extra };
 }
 
-function programs(distUrl) {
+function programs(distUrl, emptyUrl) {
   const importLine = `import { createTelemetry } from ${JSON.stringify(distUrl)};`;
-  const tracked = (expectEnabled, extra = '') => `${importLine}
+  const requireLine = `const { createTelemetry } = require(${JSON.stringify(fileURLToPath(distUrl).replace(/\.js$/, '.cjs'))});`;
+  const tracked = (expectEnabled, extra = '', first = importLine) => `${first}
 const telemetry = createTelemetry({ project: 'bench-start', version: '1.0.0' });
 if (telemetry.status().enabled !== ${expectEnabled}) process.exit(3);
 class Client { query(sql) { return sql.length; } }
@@ -25,6 +29,12 @@ ${extra}`;
   return [
     { id: 'bare', label: "node -e ''", args: ['-e', ''], env: {} },
     { id: 'esm', label: "node --input-type=module -e '' (reference: empty ESM program)", args: ['--input-type=module', '-e', ''], env: {} },
+    {
+      id: 'esm-file',
+      label: 'import of an empty .mjs file (reference: ESM loader)',
+      args: ['--input-type=module', '-e', `import ${JSON.stringify(emptyUrl)};`],
+      env: {},
+    },
     { id: 'import', label: 'import tallyho only', args: ['--input-type=module', '-e', importLine], env: {} },
     {
       id: 'off',
@@ -36,6 +46,12 @@ ${extra}`;
       id: 'on',
       label: 'import + telemetry on (TALLYHO_OPTIN) + one tracked class',
       args: ['--input-type=module', '-e', tracked(true)],
+      env: { TALLYHO_OPTIN: 'bench-start' },
+    },
+    {
+      id: 'on-cjs',
+      label: 'the same from CommonJS (require; no ESM loader)',
+      args: ['-e', tracked(true, '', requireLine)],
       env: { TALLYHO_OPTIN: 'bench-start' },
     },
     {
@@ -84,7 +100,11 @@ function runOnce(c, home) {
 }
 
 export function startupBench({ distUrl, home, runs }) {
-  const cases = programs(distUrl);
+  // Importing any file, even an empty one, starts Node's ESM loader: a cost of every ESM program that
+  // has a second module, shown as its own row so that what tallyho adds on top of it can be read off.
+  const empty = path.join(home, 'empty.mjs');
+  writeFileSync(empty, '');
+  const cases = programs(distUrl, pathToFileURL(empty).href);
   // One unmeasured run each: files tallyho writes once (first-run notice, salt) exist from then on, as
   // on any machine after the first run; anything printed there is kept for the report.
   const firstRunOutput = {};
@@ -103,11 +123,13 @@ export function startupBench({ distUrl, home, runs }) {
     }
   }
   const bare = cases[0];
+  const esmFile = cases.find((c) => c.id === 'esm-file');
   const rows = cases.map((c) => ({
     id: c.id,
     label: c.label,
     ms: summarize(c.ms),
     addedMs: pairedDifference(c.ms, bare.ms),
+    overEsmFileMs: pairedDifference(c.ms, esmFile.ms),
   }));
   return { rows, phases: phases(distUrl, home, Math.max(3, Math.ceil(runs / 2))), firstRunOutput, stderr: noisy };
 }

@@ -289,7 +289,8 @@ function firstRun(resolved: ResolvedOptions, status: TelemetryStatus, env: EnvFa
   try {
     const previous = readKnownProject(home, resolved.project);
     let noticeShown = previous?.noticeShown ?? false;
-    if (noticeDue(noticeShown, stderrIsTerminal(), env.ci)) {
+    // The terminal is looked at only while the notice is still due: a stat of stderr on every run is waste.
+    if (!noticeShown && noticeDue(noticeShown, stderrIsTerminal(), env.ci)) {
       process.stderr.write(noticeText(resolved.project, status.level, resolved.notice));
       noticeShown = true;
     }
