@@ -219,6 +219,9 @@ export function createReporter(options: ReporterOptions): Reporter {
       });
     },
     flushAtExit(trigger) {
+      // Nothing counted, nothing lost here and nothing in flight: exit has nothing to do. Losses recorded
+      // on disk by earlier runs wait in the spool for the next report that is made.
+      if (inFlight.size === 0 && isIdle(table)) return;
       if (!options.consentHolds()) return;
       // Reports this process was still sending go back to the spool, due now.
       for (const claim of inFlight) spool?.release(claim, { attempts: claim.entry.attempts, nextAttemptAt: Date.now() });

@@ -476,3 +476,45 @@ describe('losses found by the property test, now fixed', () => {
     expectConserved(await play(cmds));
   });
 });
+
+describe('exit with nothing to report', () => {
+  it('reads nothing and writes nothing; losses recorded on disk wait for the next report', async () => {
+    const fs = new MemoryFs();
+    const earlier = new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS);
+    earlier.recordDrops({ network: 3 });
+    const files = fs.readdir(DIR).length;
+    const consentHolds = vi.fn(() => true);
+    const launchSender = vi.fn();
+    const received: Report[] = [];
+    const make = (table: CounterTable): Reporter =>
+      createReporter({
+        table,
+        context: { project: 'acme-sdk', version: '1.0.0', level: 'usage', facts: environmentFacts(), ci: false, identity: undefined },
+        consent: 'opt-out',
+        optOutEnv: undefined,
+        transports: [{ name: 'memory', spec: { type: 'memory' }, send: (report) => (received.push(report), Promise.resolve({ kind: 'success' })) }],
+        showMe: undefined,
+        dryRun: false,
+        log: silent,
+        spool: new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS),
+        consentHolds,
+        onGone: () => {},
+        launchSender,
+      });
+
+    const idle = createCounterTable(Date.now());
+    allocateCell(idle, 'Client#query');
+    make(idle).flushAtExit('exit');
+    expect(consentHolds).not.toHaveBeenCalled();
+    expect(launchSender).not.toHaveBeenCalled();
+    expect(fs.readdir(DIR)).toHaveLength(files);
+
+    // The next process that counts something reports the earlier losses with its own counts.
+    const busy = createCounterTable(Date.now());
+    allocateCell(busy, 'Client#query').calls = 2;
+    await make(busy).flush('manual');
+    expect(received).toHaveLength(1);
+    expect(received[0]!.counts).toEqual({ 'Client#query': 2 });
+    expect(received[0]!.dropped).toEqual({ network: 3 });
+  });
+});
