@@ -101,16 +101,16 @@ export function cachedIdentity(home: Home, project: string, salted: { salt: Buff
   const key = { salt: salted.salt.toString('hex'), user: userName() ?? null, machine: machineId ?? null };
   const found = readJsonFile(path);
   const cached = found.kind === 'ok' ? found.value : undefined;
-  const fresh = cached !== undefined && cached.salt === key.salt && cached.user === key.user && cached.machine === key.machine;
+  const fresh = isStoredIds(cached) && cached.salt === key.salt && cached.user === key.user && cached.machine === key.machine;
 
   let stored: StoredIds;
-  if (fresh && isStoredIds(cached)) {
+  if (fresh) {
     stored = cached;
   } else {
     const made = createIdentity(project, salted, machineId);
     stored = { ...key, installId: made.installId, userHash: made.userHash ?? null, machineHash: made.machineHash ?? null, weeks: {} };
   }
-  let dirty = !fresh || !isStoredIds(cached);
+  let dirty = !fresh;
   const save = (): void => {
     if (!dirty || found.kind === 'newer') return;
     try {
