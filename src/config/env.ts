@@ -1,6 +1,5 @@
 import ciInfo from 'ci-info';
-import * as z from 'zod/mini';
-import { lazySchema } from './lazy.js';
+import { type Env, envValue } from './env-value.js';
 import { LEVELS, type Level } from '../report/report.js';
 import { type OtlpEnv, readOtlpEnv } from '../transports/otlp-env.js';
 
@@ -66,20 +65,6 @@ const VARIABLES = [
 ] as const;
 
 /**
- * One variable's value: a string, trimmed; blank counts as unset. Applied to each variable that is set
- * (most are not), rather than as an object schema over all of them, which a cold zod takes over a
- * millisecond to build.
- */
-const valueSchema = lazySchema(() =>
-  z.pipe(
-    z.string(),
-    z.transform((raw) => (raw.trim() === '' ? undefined : raw.trim())),
-  ),
-);
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/**
  * Reads tallyho's variables from `env`. Never throws: a bad value is named in `warnings` together
  * with the default used. `isCI` is ci-info's verdict for the real environment; tests pass their own.
  */
@@ -87,7 +72,8 @@ export function readEnv(env: Env = process.env, isCI: boolean = env === process.
   const warnings: string[] = [];
   const raw: Partial<Record<(typeof VARIABLES)[number], string>> = {};
   for (const variable of VARIABLES) {
-    if (env[variable] !== undefined) raw[variable] = valueSchema().parse(env[variable]);
+    const value = envValue(env, variable);
+    if (value !== undefined) raw[variable] = value;
   }
 
   const flag = (variable: keyof typeof raw, fallback: boolean): boolean => {
@@ -100,7 +86,7 @@ export function readEnv(env: Env = process.env, isCI: boolean = env === process.
     return fallback;
   };
   // For an opt-out variable, anything set that is not plainly "no" means off: never track by accident.
-  const optOutFlag = (v: string | undefined): boolean => v !== undefined && v.trim() !== '' && !FALSY.has(v.trim().toLowerCase());
+  const optOutFlag = (v: string | undefined): boolean => v !== undefined && !FALSY.has(v.toLowerCase());
   const list = (v: string | undefined): string[] =>
     v === undefined ? [] : v.split(',').map((p) => p.trim()).filter((p) => p !== '');
 
@@ -168,7 +154,7 @@ export function readEnv(env: Env = process.env, isCI: boolean = env === process.
     otlp,
     testRunner,
     warnings,
-    optedOutBy: (variable) => variable !== undefined && optOutFlag(env[variable]),
+    optedOutBy: (variable) => variable !== undefined && optOutFlag(envValue(env, variable)),
   };
 }
 

@@ -9,7 +9,8 @@ import type { Home } from '../config/home.js';
 import { homePaths } from '../config/home.js';
 import type { Log } from '../config/log.js';
 
-declare const __tallyhoModuleUrl: string | undefined;
+/** The CommonJS bundle's own file name, set by its banner; undefined in the ES module bundle. */
+declare const __tallyhoModuleFile: string | undefined;
 
 /** How long a detached sender may live, whatever the network does. */
 export const SENDER_WATCHDOG_MS = 30_000;
@@ -17,8 +18,8 @@ export const SENDER_WATCHDOG_MS = 30_000;
 /** The sender program, beside this bundle on disk; `undefined` when tallyho runs from source or a bundle of the host's. */
 export function senderEntry(): string | undefined {
   try {
-    const url = typeof __tallyhoModuleUrl === 'string' ? __tallyhoModuleUrl : import.meta.url;
-    const path = join(dirname(fileURLToPath(url)), 'sender.js');
+    const self = typeof __tallyhoModuleFile === 'string' ? __tallyhoModuleFile : fileURLToPath(import.meta.url);
+    const path = join(dirname(self), 'sender.js');
     return existsSync(path) ? path : undefined;
   } catch {
     return undefined;

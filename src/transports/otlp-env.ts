@@ -1,3 +1,5 @@
+import { type Env, envValue } from '../config/env-value.js';
+
 /**
  * The OpenTelemetry exporter variables as an OTLP transport uses them: the user's collector, its
  * credentials, and how to reach it. Plain JSON, so that it can be kept in a transport's spec.
@@ -27,8 +29,6 @@ export interface OtlpEnvReading extends OtlpEnv {
   readonly warnings: readonly string[];
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /**
  * Reads the OTLP exporter variables from `env`, as the OpenTelemetry specification defines them for
  * metrics. Pure: it reads only the object it is given and never throws. Empty or blank values mean
@@ -36,10 +36,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function readOtlpEnv(env: Env): OtlpEnvReading {
   const warnings: string[] = [];
-  const value = (name: string): string | undefined => {
-    const raw = env[name];
-    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
-  };
+  const value = (name: string): string | undefined => envValue(env, name);
 
   let endpoint: OtlpEnv['endpoint'];
   const metricsEndpoint = value('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
