@@ -63,6 +63,8 @@ describe('resolveOptions', () => {
     [{ ...base, project: 'acme/../etc' }, /option "project" must not contain "\.\."/],
     [{ project: 'acme-sdk' }, /option "version" is required/],
     [{ ...base, version: '' }, /option "version" must not be empty/],
+    [{ ...base, version: '1'.repeat(101) }, /option "version" must be at most 100 characters/],
+    [{ ...base, project: 'a..b' }, /option "project" must not contain "\.\."/],
     [{ ...base, level: 'everything' }, /option "level" must be "basic", "usage" or "full"/],
     [{ ...base, consent: 'maybe' }, /option "consent" must be "opt-out" or "opt-in"/],
     [{ ...base, transports: consoleTransport() }, /option "transports" must be an array of transports/],
