@@ -37,6 +37,9 @@ const BODIES = {
   forward: `return Reflect.apply(fn, this, arguments);`,
   noTry: `cell.calls++;
         return Reflect.apply(fn, this, arguments);`,
+  // The count without the call: what the increment alone costs, the floor of any exact counter.
+  countOnly: `cell.calls++;
+        return undefined;`,
   rest: `cell.calls++;
         try {
           return Reflect.apply(fn, this, args);
@@ -60,12 +63,20 @@ export function freshClass(tag) {
  * `deleteFirst`, the method is deleted before the wrapper is defined, so V8 adds it as a new property
  * instead of turning the class's constant method into a mutable field.
  */
-function install(tag, wrapFactory, cell, deleteFirst = false) {
+function install(tag, wrapFactory, cell, deleteFirst = false, refresh = false) {
   const Subject = freshClass(tag);
   const descriptor = Object.getOwnPropertyDescriptor(Subject.prototype, 'm');
   if (deleteFirst) delete Subject.prototype.m;
   Object.defineProperty(Subject.prototype, 'm', { ...descriptor, value: wrapFactory(descriptor.value, cell) });
+  if (refresh) refreshShape(Subject.prototype);
   return new Subject();
+}
+
+/** As tallyho's `refreshShape` (src/decorators/track.ts) does after a redefinition: use the prototype as one. */
+function refreshShape(holder) {
+  function Shape() {}
+  Shape.prototype = holder;
+  new Shape();
 }
 
 /** Cells shaped like tallyho's ({ name, calls, errors }). */
@@ -79,9 +90,9 @@ function callCase(id, label, subject) {
 /** The investigation rows: each isolates one ingredient of the wrapper's cost. */
 export function variantCases() {
   const cases = [];
-  const variant = (id, label, bodyName, params, deleteFirst) => {
+  const variant = (id, label, bodyName, params, deleteFirst, refresh) => {
     const factory = compile(id, factorySource(BODIES[bodyName], params));
-    cases.push(callCase(id, label, install(id, factory, cell(id), deleteFirst)));
+    cases.push(callCase(id, label, install(id, factory, cell(id), deleteFirst, refresh)));
   };
 
   variant('v-copy', "copy of tallyho's wrapper (control: should match (b))", 'tallyho');
@@ -104,6 +115,10 @@ export function variantCases() {
   }
 
   variant('v-forward', 'forwarding wrapper, no count', 'forward');
+  // As shipped, the prototype's shape is refreshed after the redefinition: with it, forwarding is free
+  // and what is left is the increment.
+  variant('v-forward-refreshed', 'forwarding wrapper, no count, prototype refreshed', 'forward', '', false, true);
+  variant('v-count-only', 'increment only, no call, prototype refreshed (the floor)', 'countOnly', '', false, true);
   variant('v-fn-apply', 'fn.apply(this, arguments) instead of Reflect.apply', 'fnApply');
   variant('v-no-try', 'without try/catch', 'noTry');
   variant('v-rest', 'rest parameters instead of `arguments`', 'rest', '...args');
