@@ -42,9 +42,9 @@ const builtinsByGetter = {
     });
   },
 };
-// Minified: a host parses every byte of tallyho at start-up, and V8 takes about 3 ms per 100 KB of
-// source here; minifying saves about a third of that. The linked source maps (positions only, no copy
-// of the sources) let `node --enable-source-maps` name tallyho's own files and lines in a stack trace.
+// Minified: a host parses every byte of tallyho at start-up. Minifying halves the bytes (189 KB to
+// 97 KB for the main bundle) and took 1 to 2 ms off its import here. The linked source maps (positions
+// only, no copy of the sources) let `node --enable-source-maps` name tallyho's own files and lines.
 const minified = { minify: true, sourcemap: 'linked', sourcesContent: false };
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));

@@ -57,9 +57,9 @@ export interface ResolvedOptions {
 }
 
 const PROJECT = /^[a-z0-9@/._-]{1,100}$/;
-const NO_DOUBLE_DOT = /^(?![^]*\.\.)/;
-const NOT_EMPTY = /^[^]/;
-const AT_MOST_100 = /^[^]{0,100}$/;
+const NO_DOUBLE_DOT = /^(?![\s\S]*\.\.)/;
+const NOT_EMPTY = /^[\s\S]/;
+const AT_MOST_100 = /^[\s\S]{0,100}$/;
 
 /** Accepts what the `Transport` interface describes: an object with a `send()` method. */
 const isTransport = (t: unknown): boolean => typeof t === 'object' && t !== null && typeof (t as Transport).send === 'function';
