@@ -24,8 +24,8 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** A real HTTP receiver on 127.0.0.1, on a free port. */
-export async function startReceiver(answer: Answer = (res) => res.end()): Promise<Receiver> {
+/** A real HTTP receiver on 127.0.0.1, on a free port, or on `port` (one that was closed until now). */
+export async function startReceiver(answer: Answer = (res) => res.end(), port = 0): Promise<Receiver> {
   const received: Received[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   const sockets = new Set<Socket>();
@@ -47,11 +47,14 @@ export async function startReceiver(answer: Answer = (res) => res.end()): Promis
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/v1/reports`,
-    port,
+    url: `http://127.0.0.1:${bound}/v1/reports`,
+    port: bound,
     received,
     arrived: (count) =>
       new Promise((resolve) => {
