@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { rollup } from 'rollup';
 import { dts } from 'rollup-plugin-dts';
 
-const entries = ['index', 'testing', 'otel'];
+const entries = ['index', 'testing', 'otel', 'schema'];
 
 // `import process from 'node:process'` (env-paths does it) makes Node's ESM loader read every property
 // of `process` to build the module's exports, which creates the stdout and stderr streams and loads
@@ -103,7 +103,7 @@ for (const entry of entries) {
 mkdirSync('build', { recursive: true });
 await build({
   stdin: {
-    contents: `import { toJSONSchema } from 'zod/mini'; import { reportZodSchema } from './src/report/report.ts';
+    contents: `import { toJSONSchema } from 'zod/mini'; import { reportZodSchema } from './src/report/schema.ts';
       export const schema = toJSONSchema(reportZodSchema(), { io: 'input' });`,
     resolveDir: '.',
     loader: 'ts',

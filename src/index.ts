@@ -6,9 +6,8 @@ export type { TrackDecorator, TrackOptions } from './decorators/track.js';
 export type { ConsentRule } from './consent/decide.js';
 export type { FlushResult } from './delivery/reporter.js';
 
-// The report: the wire contract
-export { ReportSchema, SCHEMA_VERSION } from './report/report.js';
-export type { DropReason, Level, Report, ReportSchemaType, Trigger } from './report/report.js';
+// The report (its zod schema, the wire contract, is in tallyho/schema)
+export type { DropReason, Level, Report, Trigger } from './report/report.js';
 
 // Transports
 export { consoleTransport } from './transports/console.js';

@@ -1,8 +1,6 @@
-import { config } from 'zod/mini';
-
 /**
- * A value built on first use. zod schemas cost about half a millisecond each to construct, cold; a
- * program that imports tallyho and never reports must not pay for them at start-up.
+ * A value built on first use: a program that imports tallyho and never reports must not pay at
+ * start-up for what only reporting needs.
  */
 export function lazy<T>(make: () => T): () => T {
   let value: T | undefined;
@@ -33,23 +31,5 @@ export function lazyObject<T extends object>(make: () => T): T {
     },
     getPrototypeOf: () => Reflect.getPrototypeOf(real()),
     set: (_target, key, value) => Reflect.set(real(), key, value),
-  });
-}
-
-let zodConfigured = false;
-
-/**
- * A zod schema built on first use. Each schema parses a handful of times per process, so zod's
- * compiled fast path (`new Function` on first parse) would only cost start-up time, and a telemetry
- * library has no business generating code inside its host: tallyho's bundled copy of zod runs
- * jitless (the setting does not reach the host's own zod).
- */
-export function lazySchema<T>(make: () => T): () => T {
-  return lazy(() => {
-    if (!zodConfigured) {
-      config({ jitless: true });
-      zodConfigured = true;
-    }
-    return make();
   });
 }

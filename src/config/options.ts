@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { TIMER_INTERVAL_BOUNDS } from './env.js';
-import { lazySchema } from './lazy.js';
+import { lazy } from './lazy.js';
 import type { Level } from '../report/report.js';
 import type { Transport } from '../transports/transport.js';
 
@@ -72,35 +72,35 @@ const isTransport = (t: unknown): boolean => typeof t === 'object' && t !== null
 const fields = {
   // The two options every call passes are checked by patterns only: each further kind of check
   // (length, refinement) costs a cold zod a few tenths of a millisecond to compile.
-  project: lazySchema(() =>
+  project: lazy(() =>
     z.string({ error: 'is required: a string such as "acme-sdk"' }).check(
       z.regex(PROJECT, { error: 'may use only a-z 0-9 @ / . _ - (1 to 100 characters)' }),
       z.regex(NO_DOUBLE_DOT, { error: 'must not contain ".."' }),
     ),
   ),
-  version: lazySchema(() =>
+  version: lazy(() =>
     z.string({ error: 'is required: a string such as "1.4.0"' }).check(
       z.regex(NOT_EMPTY, { error: 'must not be empty' }),
       z.regex(AT_MOST_100, { error: 'must be at most 100 characters' }),
     ),
   ),
-  transports: lazySchema(() =>
+  transports: lazy(() =>
     z.array(z.custom<Transport>(isTransport, { error: 'must be transports such as httpTransport(url) or consoleTransport(): objects with a send() method' }), {
       error: 'must be an array of transports',
     }),
   ),
-  level: lazySchema(() => z.enum(['basic', 'usage', 'full'], { error: 'must be "basic", "usage" or "full"' })),
-  timer: lazySchema(() =>
+  level: lazy(() => z.enum(['basic', 'usage', 'full'], { error: 'must be "basic", "usage" or "full"' })),
+  timer: lazy(() =>
     z.union([z.literal(false), z.object({ intervalSec: z.int().check(z.gte(TIMER_INTERVAL_BOUNDS.min), z.lte(TIMER_INTERVAL_BOUNDS.max)) })], {
       error: `must be false or { intervalSec: n } with n a whole number from ${TIMER_INTERVAL_BOUNDS.min} to ${TIMER_INTERVAL_BOUNDS.max}`,
     }),
   ),
-  consent: lazySchema(() => z.enum(['opt-out', 'opt-in'], { error: 'must be "opt-out" or "opt-in"' })),
-  optOutEnv: lazySchema(() =>
+  consent: lazy(() => z.enum(['opt-out', 'opt-in'], { error: 'must be "opt-out" or "opt-in"' })),
+  optOutEnv: lazy(() =>
     z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name such as ACME_TELEMETRY_DISABLED' })),
   ),
-  notice: lazySchema(() => z.string().check(z.maxLength(1000, { error: 'must be at most 1,000 characters' }))),
-  maxNames: lazySchema(() => z.int({ error: 'must be a whole number' }).check(z.gte(1), z.lte(100_000))),
+  notice: lazy(() => z.string().check(z.maxLength(1000, { error: 'must be at most 1,000 characters' }))),
+  maxNames: lazy(() => z.int({ error: 'must be a whole number' }).check(z.gte(1), z.lte(100_000))),
 };
 
 /** What an option not passed stands for; `undefined` for those that stay unset. `project` and `version` have none. */

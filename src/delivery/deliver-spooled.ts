@@ -1,5 +1,5 @@
 import type { Log } from '../config/log.js';
-import { validReport } from '../report/build-report.js';
+import { validReport } from '../report/schema.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
 import { type Claim, lossOf, type Spool, type SpoolEntry } from './spool.js';
 

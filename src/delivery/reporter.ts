@@ -1,7 +1,8 @@
 import type { ShowMe } from '../config/env.js';
 import type { Log } from '../config/log.js';
 import { type CounterTable, isIdle, recordDropped, takeDelta } from '../registry/counter-table.js';
-import { buildReport, type ReportContext, totalCalls, validReport } from '../report/build-report.js';
+import { buildReport, type ReportContext, totalCalls } from '../report/build-report.js';
+import { validReport } from '../report/schema.js';
 import type { DropReason, Report, Trigger } from '../report/report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
 import { deliverSpooled, retryDelayMs } from './deliver-spooled.js';

@@ -2,7 +2,7 @@ import { randomUUID } from '../config/random.js';
 import type { Identity } from '../identity/identity.js';
 import type { Delta } from '../registry/counter-table.js';
 import type { EnvironmentFacts } from './environment.js';
-import { LEVELS, type Level, type Report, reportZodSchema, SCHEMA_VERSION, type Trigger } from './report.js';
+import { LEVELS, type Level, type Report, SCHEMA_VERSION, type Trigger } from './report.js';
 
 /** What a report says about its project besides the counts. */
 export interface ReportContext {
@@ -50,16 +50,6 @@ export function buildReport(delta: Delta, trigger: Trigger, context: ReportConte
     if (identity.machineHash !== undefined) report.machineHash = identity.machineHash;
   }
   return report;
-}
-
-/**
- * Validates a report against the wire contract where it leaves the machine: before a transport sends
- * it, in the host or in the detached sender. Returns the parsed report (unknown fields stripped), or
- * `undefined` when it is invalid; the caller counts its calls as dropped (`invalid`).
- */
-export function validReport(report: unknown): Report | undefined {
-  const result = reportZodSchema().safeParse(report);
-  return result.success ? result.data : undefined;
 }
 
 /** The number of calls a report (or delta) counts, for drop accounting. */

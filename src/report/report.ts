@@ -1,6 +1,3 @@
-import * as z from 'zod/mini';
-import { lazyObject, lazySchema } from '../config/lazy.js';
-
 /** How much an author collects. Each level carries everything of the levels below it. */
 export type Level = 'basic' | 'usage' | 'full';
 
@@ -25,7 +22,8 @@ export const DROP_REASONS: readonly DropReason[] = ['network', 'refused', 'quota
 export const SCHEMA_VERSION = 1;
 
 /**
- * One report, as it is sent. This interface and {@link ReportSchema} describe the same wire contract.
+ * One report, as it is sent. This interface and `ReportSchema` (`tallyho/schema`) describe the same
+ * wire contract; a compile-time check keeps them equal.
  *
  * Every level carries the envelope (`schema`, `id`, `project`, `version`, `level`, `trigger`,
  * `period`, `dropped`); `basic` adds `counts`, `runtime` and `platform`; `usage` adds `errors`, `ci`
@@ -92,77 +90,3 @@ export interface Report {
   /** The salted hash of the machine id (`full`), when the machine has one. */
   machineHash?: string;
 }
-
-function makeReportSchema() {
-  const count = z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
-  const name = z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[^\p{C}]+$/u));
-  const counts = z.record(name, count);
-  const short = z.string().check(z.minLength(1), z.maxLength(200));
-  const hash = z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
-  return z.object({
-    schema: z.literal(SCHEMA_VERSION),
-    id: z.uuid(),
-    project: short,
-    version: short,
-    level: z.enum(['basic', 'usage', 'full']),
-    trigger: z.enum(['exit', 'signal', 'timer', 'manual']),
-    period: z.object({ start: z.iso.datetime(), end: z.iso.datetime() }),
-    counts,
-    dropped: z.partialRecord(z.enum(['network', 'refused', 'quota', 'invalid', 'expired', 'overflow']), count),
-    runtime: z.optional(z.object({ name: short, version: short })),
-    platform: z.optional(
-      z.object({
-        os: short,
-        arch: short,
-        release: short,
-        cpus: count,
-        memoryGiB: count,
-      }),
-    ),
-    errors: z.optional(counts),
-    ci: z.optional(z.boolean()),
-    weekId: hash,
-    installId: hash,
-    userHash: hash,
-    machineHash: hash,
-  });
-}
-
-/**
- * The declared type of {@link ReportSchema}: the zod methods a receiver needs, typed by
- * {@link Report}, so that the package's types do not depend on zod being installed.
- */
-export interface ReportSchemaType {
-  /** Returns the report, or throws a zod error that lists every problem. */
-  parse(input: unknown): Report;
-  /** Returns `{ success: true, data }` or `{ success: false, error }`; never throws. */
-  safeParse(input: unknown):
-    | {
-        /** The input is a valid report. */
-        success: true;
-        /** The report, with unknown fields stripped. */
-        data: Report;
-      }
-    | {
-        /** The input is not a valid report. */
-        success: false;
-        /** The zod error, listing every problem. */
-        error: Error;
-      };
-}
-
-/**
- * The wire contract as a zod schema (zod 4). Every report is validated with it before it leaves the
- * process; receivers may parse reports with it too (unknown fields are stripped, so a receiver keeps
- * accepting reports of newer versions, which only ever add fields). A JSON Schema of the same contract
- * ships in the package as `tallyho/report.schema.json`.
- */
-export const ReportSchema: ReportSchemaType = lazyObject(() => reportZodSchema());
-
-/** The zod schema itself, built on first use: tallyho's own validation and JSON Schema generation. */
-export const reportZodSchema = lazySchema(makeReportSchema);
-
-// Fails to compile if the schema and the interface drift apart.
-type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const schemaMatchesInterface: Exact<z.output<ReturnType<typeof makeReportSchema>>, Report> = true;
-void schemaMatchesInterface;

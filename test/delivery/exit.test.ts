@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ReportSchema, type Report } from '../../src/report/report.js';
+import type { Report } from '../../src/report/report.js';
+import { ReportSchema } from '../../src/report/schema.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/exit/', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'tallyho-exit-'));

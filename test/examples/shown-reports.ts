@@ -1,4 +1,5 @@
-import { type Report, ReportSchema } from '../../src/report/report.js';
+import type { Report } from '../../src/report/report.js';
+import { ReportSchema } from '../../src/report/schema.js';
 
 /** The environment the examples' tests run them in: CI and a test runner, so each runner must opt in itself. */
 export function exampleEnv(home: string): NodeJS.ProcessEnv {

@@ -17,7 +17,7 @@ const tsc = join(root, 'node_modules/typescript/bin/tsc');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 
 /** Every file the exports map points at: packing without one of them would publish a broken package. */
-const DIST_FILES = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'testing.js', 'testing.cjs', 'testing.d.ts', 'testing.d.cts', 'report.schema.json', 'cli.js'];
+const DIST_FILES = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'testing.js', 'testing.cjs', 'testing.d.ts', 'testing.d.cts', 'report.schema.json', 'cli.js', 'schema.js', 'schema.cjs', 'schema.d.ts', 'schema.d.cts'];
 
 /**
  * CommonJS consumers compile with node16: nodenext now lets a CommonJS file require an ES module, so
@@ -170,10 +170,10 @@ describe('TypeScript consumers, compiled against the installed types', () => {
 });
 
 describe('entry points', () => {
-  it('require("tallyho/testing") turns telemetry on under the kit, and the JSON Schema resolves', async () => {
+  it('require("tallyho/testing") turns telemetry on under the kit; tallyho/schema and the JSON Schema resolve', async () => {
     const { stdout } = await node('kit.cjs', {});
     const result = JSON.parse(stdout) as { schemaPath: string };
-    expect(result).toMatchObject({ counts: { 'kit.used': 2 }, memory: 'memory', schemaHasCounts: true });
+    expect(result).toMatchObject({ counts: { 'kit.used': 2 }, memory: 'memory', schemaHasCounts: true, valid: true, countlessValid: false });
     const schema = JSON.parse(readFileSync(result.schemaPath, 'utf8')) as { properties: { counts?: unknown } };
     expect(schema.properties.counts).toBeTypeOf('object');
   });
@@ -181,7 +181,7 @@ describe('entry points', () => {
   it('import("tallyho/testing") takes the reports of a telemetry built by the other bundle', async () => {
     const { stdout } = await node('kit.mjs', {});
     const result = JSON.parse(stdout) as { resolved: string; schemaUrl: string };
-    expect(result).toMatchObject({ reported: [{ 'kit.used': 2 }], memory: 'memory' });
+    expect(result).toMatchObject({ reported: [{ 'kit.used': 2 }], memory: 'memory', valid: true, otherVersionValid: false });
     expect(result.resolved).toMatch(/\/node_modules\/tallyho\/dist\/testing\.js$/);
     const schema = JSON.parse(readFileSync(new URL(result.schemaUrl), 'utf8')) as { properties: { counts?: unknown } };
     expect(schema.properties.counts).toBeTypeOf('object');

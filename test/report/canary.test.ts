@@ -5,7 +5,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTelemetry, ReportSchema } from '../../src/index.js';
+import { createTelemetry } from '../../src/index.js';
+import { ReportSchema } from '../../src/schema.js';
 import { installTestKit } from '../../src/testing.js';
 
 /*

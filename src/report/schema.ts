@@ -1,0 +1,92 @@
+import * as z from 'zod/mini';
+import { lazy, lazyObject } from '../config/lazy.js';
+import { DROP_REASONS, LEVELS, type Report, SCHEMA_VERSION } from './report.js';
+
+function makeReportSchema() {
+  const count = z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
+  const name = z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[^\p{C}]+$/u));
+  const counts = z.record(name, count);
+  const short = z.string().check(z.minLength(1), z.maxLength(200));
+  const hash = z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
+  return z.object({
+    schema: z.literal(SCHEMA_VERSION),
+    id: z.uuid(),
+    project: short,
+    version: short,
+    level: z.enum(LEVELS),
+    trigger: z.enum(['exit', 'signal', 'timer', 'manual']),
+    period: z.object({ start: z.iso.datetime(), end: z.iso.datetime() }),
+    counts,
+    dropped: z.partialRecord(z.enum(DROP_REASONS), count),
+    runtime: z.optional(z.object({ name: short, version: short })),
+    platform: z.optional(
+      z.object({
+        os: short,
+        arch: short,
+        release: short,
+        cpus: count,
+        memoryGiB: count,
+      }),
+    ),
+    errors: z.optional(counts),
+    ci: z.optional(z.boolean()),
+    weekId: hash,
+    installId: hash,
+    userHash: hash,
+    machineHash: hash,
+  });
+}
+
+// Fails to compile if the schema and the Report interface drift apart: a field added to one only, even
+// an optional one (mutual assignability alone would let that through), or a field typed differently.
+type Exact<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const schemaMatchesInterface: Exact<z.output<ReturnType<typeof makeReportSchema>>, Report> = true;
+void schemaMatchesInterface;
+
+/**
+ * The declared type of {@link ReportSchema}: the zod methods a receiver needs, typed by
+ * {@link Report}, so that the package's types do not depend on zod being installed.
+ */
+export interface ReportSchemaType {
+  /** Returns the report, or throws a zod error that lists every problem. */
+  parse(input: unknown): Report;
+  /** Returns `{ success: true, data }` or `{ success: false, error }`; never throws. */
+  safeParse(input: unknown):
+    | {
+        /** The input is a valid report. */
+        success: true;
+        /** The report, with unknown fields stripped. */
+        data: Report;
+      }
+    | {
+        /** The input is not a valid report. */
+        success: false;
+        /** The zod error, listing every problem. */
+        error: Error;
+      };
+}
+
+/**
+ * The zod schema itself, built on first use (a cold zod takes milliseconds to build it): tallyho's own
+ * validation and the JSON Schema generation.
+ */
+export const reportZodSchema = lazy(makeReportSchema);
+
+/**
+ * The wire contract as a zod schema (zod 4). Every report is validated with it before it leaves the
+ * machine; receivers may parse reports with it too (unknown fields are stripped, so a receiver keeps
+ * accepting reports of newer versions, which only ever add fields). A JSON Schema of the same contract
+ * ships in the package as `tallyho/report.schema.json`.
+ */
+export const ReportSchema: ReportSchemaType = lazyObject(() => reportZodSchema());
+
+/**
+ * Validates a report against the wire contract. Returns the parsed report (unknown fields stripped), or
+ * `undefined` when it is invalid. Parsed without zod's generated fast path: a report is parsed once,
+ * so compiling code for it only costs time, and tallyho generates no code inside its host. (Passed per
+ * parse: zod's global `config()` is shared with every other copy of zod in the process.)
+ */
+export function validReport(report: unknown): Report | undefined {
+  const result = reportZodSchema().safeParse(report, { jitless: true });
+  return result.success ? result.data : undefined;
+}
