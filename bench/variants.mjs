@@ -79,8 +79,8 @@ function refreshShape(holder) {
   new Shape();
 }
 
-/** Cells shaped like tallyho's ({ name, calls, errors }). */
-const cell = (name) => ({ name, calls: 0, errors: 0 });
+/** Cells shaped like tallyho's ({ owner, calls, errors }). */
+const cell = (owner) => ({ owner, calls: 0, errors: 0 });
 
 function callCase(id, label, subject) {
   const loop = callLoop(id);
@@ -137,10 +137,10 @@ export function variantCases() {
   // A counter that passes 2^30 during warm-up: `calls` no longer fits a small integer and the field
   // becomes a double, as in a long-running service. The cell has a shape of its own (leading field):
   // the change of field representation must stay local to it, not reach tallyho's cells, whose shape
-  // is the same as that of any { name, calls, errors } literal.
+  // is the same as that of any { owner, calls, errors } literal.
   {
     const factory = compile('v-big-count', factorySource(BODIES.tallyho));
-    const bigCell = { own: true, name: 'big', calls: 0, errors: 0 };
+    const bigCell = { own: true, owner: 'big', calls: 0, errors: 0 };
     bigCell.calls = 2 ** 30 - 1000;
     cases.push(callCase('v-big-count', 'copy, counter past 2^30 (a double from then on)', install('v-big-count', factory, bigCell)));
   }

@@ -9,4 +9,4 @@
 export { ReportSchema } from './report/schema.js';
 export type { ReportSchemaType } from './report/schema.js';
 export { SCHEMA_VERSION } from './report/report.js';
-export type { DropReason, Level, Report, Trigger } from './report/report.js';
+export type { DropReason, Dropped, Level, Report, Trigger } from './report/report.js';

@@ -16,11 +16,10 @@ import { launchSender } from './delivery/sender-launch.js';
 import { Spool } from './delivery/spool.js';
 import { cachedIdentity, type Identity, lazyIdentity, loadSalt } from './identity/identity.js';
 import { readMachineId } from './identity/machine-id.js';
-import { allocateCell, createCounterTable, type CounterTable, recordDropped } from './registry/counter-table.js';
-import { sharedState, type TestKitHook } from './registry/shared-state.js';
-import { atLeast } from './report/build-report.js';
+import { count } from './registry/counter-table.js';
+import { sharedState, tableFor, type TestKitHook } from './registry/shared-state.js';
+import { atLeast, type Level } from './config/level.js';
 import { environmentFacts } from './report/environment.js';
-import type { Level } from './report/report.js';
 import { retryingTransport } from './transports/retrying.js';
 import { transportFromSpec } from './transports/transport-spec.js';
 import type { Transport } from './transports/transport.js';
@@ -191,7 +190,7 @@ function enabledTelemetry(
   if (!underKit) firstRun(resolved, status, env, home, log);
 
   let withdrawn = false;
-  const table = tableFor(sharedState().tables, project);
+  const table = tableFor(project, Date.now());
   const reporter = createReporter({
     table,
     context: { project, version, level: status.level, facts: environmentFacts(), ci: env.ci, identity },
@@ -226,7 +225,10 @@ function enabledTelemetry(
 
   return {
     track: createTrack({ table, wrappers: sharedState().wrappers, warn: log.warn }),
-    count: (name, n = 1) => countManual(table, resolved.maxNames, name, n, log),
+    count(name, n = 1) {
+      const warning = count(table, name, n, resolved.maxNames);
+      if (warning !== undefined) log.warn(warning);
+    },
     status: () => status,
     setConsent(allow) {
       if (!allow) withdrawn = true;
@@ -323,45 +325,4 @@ function stderrIsTerminal(): boolean {
   } catch {
     return false;
   }
-}
-
-/** The project's counter table, shared with any other copy of tallyho in the process. */
-function tableFor(tables: Map<string, CounterTable>, project: string): CounterTable {
-  let table = tables.get(project);
-  if (table === undefined) {
-    table = createCounterTable(Date.now());
-    tables.set(project, table);
-  }
-  return table;
-}
-
-const PRINTABLE = /^[^\p{C}]{1,200}$/u;
-
-function countManual(table: CounterTable, maxNames: number, name: string, n: number, log: Log): void {
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    recordDropped(table, 'invalid', 1);
-    log.warn(`count() ignored a call whose n (${String(n).slice(0, 20)}) is not a positive whole number`);
-    return;
-  }
-  let cell = table.manual.get(name);
-  if (cell === undefined) {
-    if (typeof name !== 'string' || !PRINTABLE.test(name)) {
-      recordDropped(table, 'invalid', n);
-      log.warn('count() ignored a name that is not 1 to 200 printable characters');
-      return;
-    }
-    if (table.manual.size >= maxNames) {
-      if (!table.dropped.overflow) log.warn(`more than ${maxNames} distinct count() names; further names count as dropped (overflow)`);
-      recordDropped(table, 'overflow', n);
-      return;
-    }
-    cell = allocateCell(table, name);
-    table.manual.set(name, cell);
-  }
-  // Past 2^53 a double stops counting exactly: what does not fit is dropped, never rounded.
-  if (cell.calls + n > Number.MAX_SAFE_INTEGER) {
-    recordDropped(table, 'overflow', n);
-    return;
-  }
-  cell.calls += n;
 }

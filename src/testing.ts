@@ -1,5 +1,6 @@
+import { reset, snapshot } from './registry/counter-table.js';
 import { sharedState } from './registry/shared-state.js';
-import type { Report } from './report/report.js';
+import type { Dropped, Report } from './report/report.js';
 import type { Transport } from './transports/transport.js';
 
 /** A transport that keeps every report it is given, for tests. */
@@ -32,6 +33,8 @@ export interface CountSnapshot {
   readonly counts: Record<string, number>;
   /** Calls that threw, by counter name. */
   readonly errors: Record<string, number>;
+  /** Counts lost, by reason (a bad `count()` call is `invalid`), as the next report would carry them. */
+  readonly dropped: Dropped;
 }
 
 /** The test kit installed by {@link installTestKit}. */
@@ -40,7 +43,7 @@ export interface TestKit {
   readonly reports: Report[];
   /** The counts a project has gathered since its last report, without resetting them. */
   counts(project: string): CountSnapshot;
-  /** Forgets the reports and zeroes every project's counts. */
+  /** Forgets the reports and zeroes every project's counts and losses. */
   reset(): void;
   /** Removes the kit: telemetry created afterwards follows the normal rules again. */
   uninstall(): void;
@@ -69,12 +72,7 @@ export function installTestKit(): TestKit {
     counts: (project) => countsOf(project),
     reset() {
       reports.length = 0;
-      for (const table of shared.tables.values()) {
-        for (const cell of table.cells) {
-          cell.calls = 0;
-          cell.errors = 0;
-        }
-      }
+      for (const table of shared.tables.values()) reset(table, Date.now());
     },
     uninstall() {
       delete shared.testKit;
@@ -84,11 +82,7 @@ export function installTestKit(): TestKit {
 
 /** The counts a project has gathered since its last report, without resetting them. */
 export function countsOf(project: string): CountSnapshot {
-  const counts: Record<string, number> = {};
-  const errors: Record<string, number> = {};
-  for (const cell of sharedState().tables.get(project)?.cells ?? []) {
-    if (cell.calls !== 0) counts[cell.name] = (counts[cell.name] ?? 0) + cell.calls;
-    if (cell.errors !== 0) errors[cell.name] = (errors[cell.name] ?? 0) + cell.errors;
-  }
-  return { counts, errors };
+  const table = sharedState().tables.get(project);
+  if (table === undefined) return { counts: {}, errors: {}, dropped: {} };
+  return snapshot(table);
 }

@@ -1,6 +1,6 @@
 import ciInfo from 'ci-info';
 import { type Env, envValue } from './env-value.js';
-import { LEVELS, type Level } from '../report/report.js';
+import { isLevel, type Level } from './level.js';
 import { type OtlpEnv, readOtlpEnv } from '../transports/otlp-env.js';
 
 /** Where `TALLYHO_SHOW_ME` sends a copy of every report. */
@@ -93,7 +93,7 @@ export function readEnv(env: Env = process.env, isCI: boolean = env === process.
   let level: Level | undefined;
   if (raw.TALLYHO_LEVEL !== undefined) {
     const word = raw.TALLYHO_LEVEL.toLowerCase();
-    if ((LEVELS as readonly string[]).includes(word)) level = word as Level;
+    if (isLevel(word)) level = word;
     else warnings.push(`TALLYHO_LEVEL=${JSON.stringify(raw.TALLYHO_LEVEL)} is not basic, usage or full; using the author's level`);
   }
 

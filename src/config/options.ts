@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { TIMER_INTERVAL_BOUNDS } from './env.js';
 import { lazy } from './lazy.js';
-import type { Level } from '../report/report.js';
+import type { Level } from './level.js';
 import type { Transport } from '../transports/transport.js';
 
 /** Options of {@link createTelemetry}. */

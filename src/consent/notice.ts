@@ -1,4 +1,4 @@
-import type { Level } from '../report/report.js';
+import type { Level } from '../config/level.js';
 
 const WHAT: Record<Level, string> = {
   basic: 'how often its features are used, the Node.js version and the operating system',

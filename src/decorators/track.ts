@@ -1,4 +1,4 @@
-import { allocateCell, type Cell, type CounterTable } from '../registry/counter-table.js';
+import { allocateCell, type Cell, type CellOwner, type CounterTable } from '../registry/counter-table.js';
 import type { WrapperInfo } from '../registry/shared-state.js';
 import { copyMetadata } from './metadata.js';
 
@@ -80,19 +80,19 @@ function decorateStandard(sink: TrackSink, options: TrackOptions, value: unknown
     case 'method':
     case 'getter':
     case 'setter': {
-      const member = memberName(context.static, context.kind, context.name);
-      const cell = allocateCell(sink.table, options.name ?? `?${member}`);
-      const wrapper = wrap(sink, value as Function, cell, member, options.name !== undefined);
-      if (options.name === undefined) {
+      const owner: CellOwner = options.name ?? { member: memberName(context.static, context.kind, context.name), className: undefined };
+      const wrapper = wrap(sink, value as Function, allocateCell(sink.table, owner));
+      if (typeof owner !== 'string') {
         // A TC39 member decorator is not told its class. Learn it once, from the object that owns the
-        // wrapper: static initializers run with the class, instance ones with each new instance.
+        // wrapper: static initializers run with the class, instance ones with each new instance. Until
+        // then (a call through the prototype before any instance exists), the counter's name has the
+        // registry's fallback for its class part.
         context.addInitializer(function (this: unknown) {
-          if (cell.name.startsWith('?')) {
-            const owner = context.static ? (this as Function) : ownerClass(this, wrapper, context);
-            if (owner !== undefined) {
-              cell.name = `${owner.name || 'anonymous'}${member}`;
-              refreshShape(context.static ? owner : (owner.prototype as object));
-            }
+          if (owner.className !== undefined) return;
+          const cls = context.static ? (this as Function) : ownerClass(this, wrapper, context);
+          if (cls !== undefined) {
+            owner.className = className(cls);
+            refreshShape(context.static ? cls : (cls.prototype as object));
           }
         });
       }
@@ -122,15 +122,14 @@ function decorateLegacy(
     return undefined;
   }
   const isStatic = typeof target === 'function';
-  const className = isStatic ? (target as Function).name : (target as object).constructor.name;
+  const declaring = className(isStatic ? (target as Function) : (target as object).constructor);
   const result: PropertyDescriptor = { ...descriptor };
   for (const part of ['value', 'get', 'set'] as const) {
     const fn = descriptor[part] as unknown;
     if (typeof fn !== 'function' || sink.wrappers.has(fn)) continue;
     const kind = part === 'value' ? 'method' : part === 'get' ? 'getter' : 'setter';
-    const member = memberName(isStatic, kind, key);
-    const cell = allocateCell(sink.table, options.name ?? `${className}${member}`);
-    result[part] = wrap(sink, fn, cell, member, options.name !== undefined);
+    const owner: CellOwner = options.name ?? { member: memberName(isStatic, kind, key), className: declaring };
+    result[part] = wrap(sink, fn, allocateCell(sink.table, owner));
   }
   // The decorator runtime installs the wrapper after this returns.
   queueMicrotask(() => refreshShape(target as object));
@@ -142,32 +141,31 @@ function decorateLegacy(
  * `construct: false`, direct instantiation through a stand-in.
  */
 function decorateClass(sink: TrackSink, options: TrackOptions, cls: Function, codeName: string): Function | undefined {
-  const className = options.name ?? codeName;
-  wrapMembers(sink, cls.prototype as object, className, false);
-  wrapMembers(sink, cls, className, true);
+  const name = options.name ?? (codeName || 'anonymous');
+  wrapMembers(sink, cls.prototype as object, name, false);
+  wrapMembers(sink, cls, name, true);
   refreshShape(cls.prototype as object);
   refreshShape(cls);
   if (options.construct === false) return undefined;
-  return standIn(sink, cls, allocateCell(sink.table, `new ${className}`));
+  return standIn(sink, cls, allocateCell(sink.table, `new ${name}`));
 }
 
 const STATIC_OWN = new Set<string | symbol>(['length', 'name', 'prototype', 'caller', 'arguments']);
 
-function wrapMembers(sink: TrackSink, holder: object, className: string, isStatic: boolean): void {
+function wrapMembers(sink: TrackSink, holder: object, classPart: string, isStatic: boolean): void {
   for (const key of Reflect.ownKeys(holder)) {
     if (isStatic ? STATIC_OWN.has(key) : key === 'constructor') continue;
     const descriptor = Reflect.getOwnPropertyDescriptor(holder, key);
     // Methods are non-enumerable; an enumerable function is a field that happens to hold one.
     if (descriptor === undefined || descriptor.enumerable || typeof descriptor.value !== 'function') continue;
-    const member = memberName(isStatic, 'method', key);
     const known = sink.wrappers.get(descriptor.value as Function);
     if (known !== undefined) {
-      // Already counted by a method decorator: name it, never wrap it twice.
-      if (!known.explicit) known.cell.name = `${className}${known.member}`;
+      // Already counted by a method decorator: name it (unless `track({ name })` did), never wrap it twice.
+      if (typeof known.cell.owner !== 'string') known.cell.owner.className = classPart;
       continue;
     }
-    const cell = allocateCell(sink.table, `${className}${member}`);
-    Reflect.defineProperty(holder, key, { ...descriptor, value: wrap(sink, descriptor.value as Function, cell, member, false) });
+    const cell = allocateCell(sink.table, { member: memberName(isStatic, 'method', key), className: classPart });
+    Reflect.defineProperty(holder, key, { ...descriptor, value: wrap(sink, descriptor.value as Function, cell) });
   }
 }
 
@@ -176,13 +174,13 @@ function wrapMembers(sink: TrackSink, holder: object, className: string, isStati
  * argument access beyond handing `arguments` on. It is a method, so like the original it cannot be
  * called with `new`. A promise or generator passes through untouched.
  */
-function wrap(sink: TrackSink, fn: Function, cell: Cell, member: string, explicit: boolean): Function {
+function wrap(sink: TrackSink, fn: Function, cell: Cell): Function {
   const wrapper = {
     tracked(this: unknown) {
       cell.calls++;
       try {
-        // Reflect.apply, not fn.apply: V8 inlines it into the wrapper (measured: 1.5x a bare call,
-        // against 1.8x). `arguments` is handed on, never read or copied.
+        // Reflect.apply, not fn.apply: V8 inlines it into the wrapper (the bench's variant row
+        // `v-fn-apply` measures the difference). `arguments` is handed on, never read or copied.
         // eslint-disable-next-line prefer-rest-params
         return Reflect.apply(fn, this, arguments);
       } catch (error) {
@@ -194,7 +192,7 @@ function wrap(sink: TrackSink, fn: Function, cell: Cell, member: string, explici
   Object.defineProperty(wrapper, 'name', { value: fn.name, configurable: true });
   Object.defineProperty(wrapper, 'length', { value: fn.length, configurable: true });
   copyMetadata(fn, wrapper);
-  sink.wrappers.set(wrapper, { cell, member, explicit });
+  sink.wrappers.set(wrapper, { cell });
   return wrapper;
 }
 
@@ -206,8 +204,9 @@ function wrap(sink: TrackSink, fn: Function, cell: Cell, member: string, explici
 function standIn(sink: TrackSink, cls: Function, cell: Cell): Function {
   // new.target must stay the stand-in wherever a constructor can see it (`new.target === Client`
   // guards, registries keyed by it). Elsewhere the class itself is passed instead, because V8
-  // constructs through a Proxy new.target on a slow path (measured: 1.3 us a `new`, against 55 ns);
-  // the instance is the same either way, since the stand-in's prototype is the class's.
+  // constructs through a Proxy new.target on a slow path (the bench's construction rows, `c-stand-in`
+  // against `new-on`, measure it); the instance is the same either way, since the stand-in's
+  // prototype is the class's.
   const keepNewTarget = seesNewTarget(sink, cls);
   const stand: Function = new Proxy(cls, {
     construct(target, args, newTarget) {
@@ -227,7 +226,7 @@ function standIn(sink: TrackSink, cls: Function, cell: Cell): Function {
   if (proto && constructor?.value === cls) Reflect.defineProperty(proto, 'constructor', { ...constructor, value: stand });
   copyMetadata(cls, stand);
   for (const key of Reflect.ownKeys(cls)) copyMetadata(cls, stand, key);
-  sink.wrappers.set(stand, { cell, member: '', explicit: true });
+  sink.wrappers.set(stand, { cell });
   return stand;
 }
 
@@ -259,7 +258,8 @@ function seesNewTarget(sink: TrackSink, cls: Function): boolean {
 /**
  * Puts an object whose methods were just replaced back into V8's fast shape for prototypes, by using it
  * as one: after a redefinition V8 no longer treats the method as a constant, and every call pays for
- * it (measured: a tracked call 1.6-1.9x a bare one, and 1.2-1.3x after this). Elsewhere a no-op.
+ * it (the bench's variant rows `v-forward` and `v-forward-refreshed` measure the difference).
+ * Elsewhere a no-op.
  */
 function refreshShape(holder: object): void {
   try {
@@ -269,6 +269,11 @@ function refreshShape(holder: object): void {
   } catch {
     // A frozen or exotic holder keeps the shape it has.
   }
+}
+
+/** The class part of a counter name: the class's own name, or `anonymous` for a class without one. */
+function className(cls: Function): string {
+  return cls.name || 'anonymous';
 }
 
 function memberName(isStatic: boolean, kind: 'method' | 'getter' | 'setter', key: string | symbol): string {

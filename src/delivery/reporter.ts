@@ -1,9 +1,9 @@
 import type { ShowMe } from '../config/env.js';
 import type { Log } from '../config/log.js';
-import { type CounterTable, isIdle, recordDropped, takeDelta } from '../registry/counter-table.js';
+import { type CounterTable, drop, dropAll, isIdle, takeDelta } from '../registry/counter-table.js';
 import { buildReport, type ReportContext, totalCalls } from '../report/build-report.js';
 import { validReport } from '../report/schema.js';
-import type { DropReason, Report, Trigger } from '../report/report.js';
+import type { Report, Trigger } from '../report/report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
 import { deliverSpooled, retryDelayMs } from './deliver-spooled.js';
 import { showReport } from './show-me.js';
@@ -79,23 +79,19 @@ export function createReporter(options: ReporterOptions): Reporter {
    * must not wait for.
    */
   function nextReport(trigger: Trigger, validate: boolean): { report: Report } | { result: FlushResult } {
-    if (spool !== undefined) mergeDropped(spool.takeDrops());
+    if (spool !== undefined) dropAll(table, spool.takeDrops());
     if (isIdle(table)) return { result: { status: 'empty', calls: 0, outcomes: [] } };
     const delta = takeDelta(table, Date.now());
     const built = buildReport(delta, trigger, context);
     const report = validate ? validReport(built) : built;
     const calls = totalCalls(delta.counts);
     if (report === undefined) {
-      recordDropped(table, 'invalid', calls);
+      drop(table, 'invalid', calls);
       log.warn(`a report failed validation; ${calls} calls counted as dropped (invalid)`);
       return { result: { status: 'invalid', calls, outcomes: [] } };
     }
     if (options.showMe !== undefined) showReport(report, options.showMe, log);
     return { report };
-  }
-
-  function mergeDropped(dropped: Partial<Record<DropReason, number>>): void {
-    for (const [reason, n] of Object.entries(dropped)) if (n) recordDropped(table, reason as DropReason, n);
   }
 
   function entryFor(report: Report, transport: Transport, now: number, attempts: number, retryAfterMs?: number): SpoolEntry {
@@ -118,7 +114,7 @@ export function createReporter(options: ReporterOptions): Reporter {
    */
   function keep(report: Report, transport: Transport, index: number, attempts: number, retryAfterMs?: number): boolean {
     if (spool !== undefined && spool.add(entryFor(report, transport, Date.now(), attempts, retryAfterMs), index)) return true;
-    mergeDropped(lossOf(report, 'network'));
+    dropAll(table, lossOf(report, 'network'));
     log.warn(`report ${report.id} could not be kept for ${transport.name}; its ${totalCalls(report.counts)} calls are counted as dropped (network)`);
     return false;
   }
@@ -128,7 +124,7 @@ export function createReporter(options: ReporterOptions): Reporter {
     if (drained || spool === undefined) return;
     drained = true;
     // Losses recorded while delivering are collected by nextReport(), which runs right after.
-    mergeDropped(spool.tidy(Date.now()));
+    dropAll(table, spool.tidy(Date.now()));
     const byName = new Map(transports.map((t) => [t.name, t]));
     // Only what this process has a transport for; the rest stays untouched for the sender or a later run.
     const claims = spool.claimDue(Date.now(), { only: (entry) => byName.has(entry.transport.name) });
@@ -169,7 +165,7 @@ export function createReporter(options: ReporterOptions): Reporter {
         if (outcome.rejected) {
           // A partial success: the receiver says how many data points it declined, not which; each
           // point is one name's count, so this is a lower bound of the calls lost.
-          recordDropped(table, 'refused', outcome.rejected);
+          drop(table, 'refused', outcome.rejected);
           log.warn(`${transport} took report ${report.id} but rejected ${outcome.rejected} of its data points; counted as dropped (refused)`);
         }
       } else if (outcome.kind === 'retryable') {
@@ -185,7 +181,7 @@ export function createReporter(options: ReporterOptions): Reporter {
       }
     });
     // Lost on at least one destination: said once, whatever the number of destinations that refused it.
-    if (refused) mergeDropped(lossOf(report, 'refused'));
+    if (refused) dropAll(table, lossOf(report, 'refused'));
     return { status: refused ? 'failed' : queued ? 'queued' : 'sent', reportId: report.id, calls, outcomes };
   }
 

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { randomUUID } from '../config/random.js';
 import { totalCalls } from '../report/build-report.js';
 import { FILE_FORMAT, writeFileAtomic } from '../config/files.js';
-import { type DropReason, DROP_REASONS, type Report } from '../report/report.js';
+import { type DropReason, DROP_REASONS, type Dropped } from '../registry/counter-table.js';
+import type { Report } from '../report/report.js';
 import type { TransportSpec } from '../transports/transport.js';
 
 /** One report waiting for one transport. */
@@ -128,8 +129,8 @@ export class Spool {
    * processes that died. Returns the counts lost, by reason: the caller reports them once, either in
    * its own next report or, without one, through {@link Spool.recordDrops}.
    */
-  tidy(now: number): Partial<Record<DropReason, number>> {
-    const lost: Partial<Record<DropReason, number>> = {};
+  tidy(now: number): Dropped {
+    const lost: Dropped = {};
     const lose = (reason: DropReason, n: number) => (lost[reason] = (lost[reason] ?? 0) + n);
     const loseReport = (report: Report, reason: DropReason) => {
       for (const [r, n] of Object.entries(lossOf(report, reason))) lose(r as DropReason, n ?? 0);
@@ -247,7 +248,7 @@ export class Spool {
   }
 
   /** Writes losses for the project's next report to collect. */
-  recordDrops(dropped: Partial<Record<DropReason, number>>): void {
+  recordDrops(dropped: Dropped): void {
     if (!Object.values(dropped).some((n) => n)) return;
     try {
       this.fs.writeAtomic(join(this.dir, `drops-${randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, dropped }));
@@ -257,8 +258,8 @@ export class Spool {
   }
 
   /** Collects and deletes the recorded losses. A file is deleted only after it has been read whole. */
-  takeDrops(): Partial<Record<DropReason, number>> {
-    const total: Partial<Record<DropReason, number>> = {};
+  takeDrops(): Dropped {
+    const total: Dropped = {};
     for (const name of this.names()) {
       if (!DROPS.test(name)) continue;
       const path = join(this.dir, name);
@@ -334,8 +335,8 @@ function claimSuffix(now: number): string {
  * What is lost when a report is lost: its own calls under `reason`, and the losses it was carrying
  * in `dropped`, which would otherwise never be reported.
  */
-export function lossOf(report: Report, reason: DropReason): Partial<Record<DropReason, number>> {
-  const loss: Partial<Record<DropReason, number>> = {};
+export function lossOf(report: Report, reason: DropReason): Dropped {
+  const loss: Dropped = {};
   for (const r of DROP_REASONS) {
     const n = report.dropped?.[r];
     if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) loss[r] = n;

@@ -1,12 +1,64 @@
-import type { DropReason } from '../report/report.js';
+/**
+ * The counter table: the one owner of every count and every loss of a project. Decorated code holds
+ * its cell and increments it in place (the hot path); every other change, from allocating a cell to
+ * counting by name, recording a loss, taking a snapshot and resetting, goes through the functions of
+ * this module, and so do the rules a counter name must follow.
+ */
+
+/**
+ * Why counts were lost before they could be delivered: `network` (the endpoint could not be reached in
+ * time), `refused` (the endpoint answered with a final refusal), `quota` (the spool was full),
+ * `invalid` (a bad `count()` call, an invalid report or an unreadable spool file), `expired` (waited
+ * longer than the spool keeps reports), `overflow` (more distinct `count()` names than the cap).
+ */
+export const DROP_REASONS = ['network', 'refused', 'quota', 'invalid', 'expired', 'overflow'] as const;
+
+/** One of {@link DROP_REASONS}. */
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** Counts lost, by reason; a reason with nothing lost is absent. */
+export type Dropped = Partial<Record<DropReason, number>>;
+
+/** The longest counter name, in UTF-16 code units. */
+export const MAX_NAME_LENGTH = 200;
+
+/** The characters of a counter name: at least one, none of them a control or format character. */
+export const NAME_PATTERN = /^[^\p{C}]+$/u;
+
+/** Whether `name` may name a counter: {@link NAME_PATTERN}, at most {@link MAX_NAME_LENGTH} long. */
+export function isCounterName(name: unknown): name is string {
+  return typeof name === 'string' && name.length <= MAX_NAME_LENGTH && NAME_PATTERN.test(name);
+}
+
+/**
+ * The class part of a name when the class is not known yet: a TC39 method decorator is not told its
+ * class, and learns it from the first instance (or, for a static, when the class is defined). Calls made
+ * before that, through the prototype, are counted as `(unknown class)#format`.
+ */
+export const UNKNOWN_CLASS = '(unknown class)';
+
+/**
+ * A decorated member's counter: its name is the class part and the member part (`#query`, `.create`,
+ * `#get value`), put together when a snapshot is taken. The decorator that made it sets `className`
+ * when it learns it; a class decorator sets it for the members it finds already counted.
+ */
+export interface MemberOwner {
+  /** The member part of the name, appended to the class part. */
+  readonly member: string;
+  /** The class part of the name; `undefined` until it is known. */
+  className: string | undefined;
+}
+
+/** What a cell counts: a fixed name (`count()`, `new Client`, `track({ name })`), or a class member. */
+export type CellOwner = string | MemberOwner;
 
 /**
  * One counter. Decorated code holds its cell directly, so the hot path is `cell.calls++` with no
  * lookup. Fields are plain numbers: doubles count exactly up to 2^53, far past any 32-bit limit.
  */
 export interface Cell {
-  /** The counter name; a TC39 method decorator renames its cell once it learns the class. */
-  name: string;
+  /** Who the counter belongs to; resolved into the counter name by {@link cellName}. */
+  readonly owner: CellOwner;
   calls: number;
   errors: number;
 }
@@ -15,7 +67,7 @@ export interface Cell {
 export interface Delta {
   readonly counts: Record<string, number>;
   readonly errors: Record<string, number>;
-  readonly dropped: Partial<Record<DropReason, number>>;
+  readonly dropped: Dropped;
   /** When the period began (ms since the epoch). */
   readonly start: number;
   /** When the period ended (ms since the epoch). */
@@ -31,7 +83,7 @@ export interface CounterTable {
   /** Cells created by `count()`, by name: the only ones looked up by name. */
   readonly manual: Map<string, Cell>;
   /** Counts lost before they reached a report, by reason. */
-  readonly dropped: Partial<Record<DropReason, number>>;
+  readonly dropped: Dropped;
   /** Start of the current period (ms since the epoch). */
   periodStart: number;
 }
@@ -42,42 +94,106 @@ export function createCounterTable(now: number): CounterTable {
 }
 
 /** Allocates a cell at decoration time. */
-export function allocateCell(table: CounterTable, name: string): Cell {
-  const cell: Cell = { name, calls: 0, errors: 0 };
+export function allocateCell(table: CounterTable, owner: CellOwner): Cell {
+  const cell: Cell = { owner, calls: 0, errors: 0 };
   table.cells.push(cell);
   return cell;
 }
 
+/** The name a cell's counts are reported under. */
+export function cellName(cell: Cell): string {
+  const { owner } = cell;
+  return typeof owner === 'string' ? owner : `${owner.className ?? UNKNOWN_CLASS}${owner.member}`;
+}
+
 /** Adds `n` lost counts under `reason`. */
-export function recordDropped(table: CounterTable, reason: DropReason, n: number): void {
-  table.dropped[reason] = (table.dropped[reason] ?? 0) + n;
+export function drop(table: CounterTable, reason: DropReason, n: number): void {
+  if (n > 0) table.dropped[reason] = (table.dropped[reason] ?? 0) + n;
+}
+
+/** Adds every loss of `dropped` (losses that were returned by a stage downstream, or read from disk). */
+export function dropAll(table: CounterTable, dropped: Dropped): void {
+  for (const reason of DROP_REASONS) drop(table, reason, dropped[reason] ?? 0);
+}
+
+/**
+ * Counts `n` calls of the manual counter `name` (`telemetry.count()`). A bad `n` or name is not
+ * counted but recorded as dropped (`invalid`); past `maxNames` distinct names, and past 2^53 in one
+ * counter, the counts are dropped (`overflow`), never rounded. Returns a warning for the caller to
+ * log, or `undefined` when the counts were taken.
+ */
+export function count(table: CounterTable, name: string, n: number, maxNames: number): string | undefined {
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    drop(table, 'invalid', 1);
+    return `count() ignored a call whose n (${String(n).slice(0, 20)}) is not a positive whole number`;
+  }
+  let cell = table.manual.get(name);
+  if (cell === undefined) {
+    if (!isCounterName(name)) {
+      drop(table, 'invalid', n);
+      return `count() ignored a name that is not 1 to ${MAX_NAME_LENGTH} printable characters`;
+    }
+    if (table.manual.size >= maxNames) {
+      const first = !table.dropped.overflow;
+      drop(table, 'overflow', n);
+      return first ? `more than ${maxNames} distinct count() names; further names count as dropped (overflow)` : undefined;
+    }
+    cell = allocateCell(table, name);
+    table.manual.set(name, cell);
+  }
+  // Past 2^53 a double stops counting exactly: what does not fit is dropped, never rounded.
+  if (cell.calls + n > Number.MAX_SAFE_INTEGER) {
+    drop(table, 'overflow', n);
+    return undefined;
+  }
+  cell.calls += n;
+  return undefined;
 }
 
 /** True when the table holds no count and no loss since the last snapshot. */
 export function isIdle(table: CounterTable): boolean {
   for (const cell of table.cells) if (cell.calls !== 0 || cell.errors !== 0) return false;
-  for (const reason in table.dropped) if (table.dropped[reason as DropReason]) return false;
+  for (const reason of DROP_REASONS) if (table.dropped[reason]) return false;
   return true;
 }
 
+/** The counts of a table, merged by name: what a report of it would carry now. */
+export interface Counts {
+  readonly counts: Record<string, number>;
+  readonly errors: Record<string, number>;
+  readonly dropped: Dropped;
+}
+
 /**
- * Takes the counts since the last snapshot and resets them, so each report carries its own delta.
- * Cells that share a name (two classes named alike, twin copies of a library) are summed.
+ * The counts since the last delta, merged by name, without resetting them. Cells that share a name
+ * (two classes named alike, twin copies of a library) are summed.
  */
-export function takeDelta(table: CounterTable, now: number): Delta {
+export function snapshot(table: CounterTable): Counts {
   const counts: Record<string, number> = {};
   const errors: Record<string, number> = {};
   for (const cell of table.cells) {
     if (cell.calls === 0 && cell.errors === 0) continue;
-    const name = cell.name;
+    const name = cellName(cell);
     if (cell.calls !== 0) counts[name] = (counts[name] ?? 0) + cell.calls;
     if (cell.errors !== 0) errors[name] = (errors[name] ?? 0) + cell.errors;
+  }
+  return { counts, errors, dropped: { ...table.dropped } };
+}
+
+/** Zeroes every count and loss and starts a new period at `now`. */
+export function reset(table: CounterTable, now: number): void {
+  for (const cell of table.cells) {
     cell.calls = 0;
     cell.errors = 0;
   }
-  const dropped = { ...table.dropped };
-  for (const reason in table.dropped) delete table.dropped[reason as DropReason];
-  const start = table.periodStart;
+  for (const reason of DROP_REASONS) delete table.dropped[reason];
   table.periodStart = now;
-  return { counts, errors, dropped, start, end: now };
+}
+
+/** Takes the counts since the last delta and resets them, so each report carries its own period. */
+export function takeDelta(table: CounterTable, now: number): Delta {
+  const taken = snapshot(table);
+  const start = table.periodStart;
+  reset(table, now);
+  return { ...taken, start, end: now };
 }

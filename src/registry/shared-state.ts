@@ -1,4 +1,4 @@
-import type { Cell, CounterTable } from './counter-table.js';
+import { type Cell, type CounterTable, createCounterTable } from './counter-table.js';
 
 /**
  * State that every copy of tallyho in a process shares: the ESM and CommonJS builds of one version,
@@ -14,13 +14,12 @@ export interface SharedState {
   testKit?: TestKitHook;
 }
 
-/** What a method wrapper counts into, and how a class decorator may name it. */
+/**
+ * What a wrapper counts into. A class decorator names the cells of members it finds already counted,
+ * unless `track({ name })` gave them a fixed name.
+ */
 export interface WrapperInfo {
   readonly cell: Cell;
-  /** The member part of the name (`#query`, `.create`, `#get value`), appended to the class name. */
-  readonly member: string;
-  /** True when `track({ name })` named it: a class decorator leaves such names alone. */
-  readonly explicit: boolean;
 }
 
 /** What the testing kit lends to `createTelemetry`. */
@@ -29,7 +28,8 @@ export interface TestKitHook {
   readonly receive: (report: unknown) => void;
 }
 
-const KEY = Symbol.for('tallyho.shared.v1');
+// v2: cells carry an owner resolved at snapshot time instead of a name fixed up in place.
+const KEY = Symbol.for('tallyho.shared.v2');
 
 /** The process-wide shared state, created by whichever copy of tallyho loads first. */
 export function sharedState(): SharedState {
@@ -41,4 +41,15 @@ export function sharedState(): SharedState {
     Object.defineProperty(holder, KEY, { value: state, configurable: true, writable: false });
   }
   return state;
+}
+
+/** The project's counter table, shared with any other copy of tallyho in the process. */
+export function tableFor(project: string, now: number): CounterTable {
+  const { tables } = sharedState();
+  let table = tables.get(project);
+  if (table === undefined) {
+    table = createCounterTable(now);
+    tables.set(project, table);
+  }
+  return table;
 }

@@ -2,7 +2,8 @@ import { randomUUID } from '../config/random.js';
 import type { Identity } from '../identity/identity.js';
 import type { Delta } from '../registry/counter-table.js';
 import type { EnvironmentFacts } from './environment.js';
-import { LEVELS, type Level, type Report, SCHEMA_VERSION, type Trigger } from './report.js';
+import { atLeast, type Level } from '../config/level.js';
+import { type Report, SCHEMA_VERSION, type Trigger } from './report.js';
 
 /** What a report says about its project besides the counts. */
 export interface ReportContext {
@@ -13,11 +14,6 @@ export interface ReportContext {
   readonly ci: boolean;
   /** Salted identifiers; built only for `usage` and above. */
   readonly identity: Identity | undefined;
-}
-
-/** True when `level` includes everything of `floor`. */
-export function atLeast(level: Level, floor: Level): boolean {
-  return LEVELS.indexOf(level) >= LEVELS.indexOf(floor);
 }
 
 /**

@@ -1,22 +1,14 @@
-/** How much an author collects. Each level carries everything of the levels below it. */
-export type Level = 'basic' | 'usage' | 'full';
+import type { Level } from '../config/level.js';
+import type { Dropped } from '../registry/counter-table.js';
 
-/** The levels from least to most. */
-export const LEVELS: readonly Level[] = ['basic', 'usage', 'full'];
+export { LEVELS, type Level } from '../config/level.js';
+export { DROP_REASONS, type DropReason, type Dropped } from '../registry/counter-table.js';
 
 /** What made a report: process exit, a signal, the periodic timer, or `flush()`. */
-export type Trigger = 'exit' | 'signal' | 'timer' | 'manual';
+export const TRIGGERS = ['exit', 'signal', 'timer', 'manual'] as const;
 
-/**
- * Why counts were lost before they could be delivered: `network` (the endpoint could not be reached in
- * time), `refused` (the endpoint answered with a final refusal), `quota` (the spool was full),
- * `invalid` (a bad `count()` call, an invalid report or an unreadable spool file), `expired` (waited
- * longer than the spool keeps reports), `overflow` (more distinct `count()` names than the cap).
- */
-export type DropReason = 'network' | 'refused' | 'quota' | 'invalid' | 'expired' | 'overflow';
-
-/** Every drop reason. */
-export const DROP_REASONS: readonly DropReason[] = ['network', 'refused', 'quota', 'invalid', 'expired', 'overflow'];
+/** One of {@link TRIGGERS}. */
+export type Trigger = (typeof TRIGGERS)[number];
 
 /** The report's schema version: bumped only by a breaking change; new fields are only ever added. */
 export const SCHEMA_VERSION = 1;
@@ -53,7 +45,7 @@ export interface Report {
   /** Calls by counter name (`Client#query`, `Client.create`, `new Client`, `feature.export`). */
   counts: Record<string, number>;
   /** Counts lost before they could be delivered, by reason; empty when nothing was lost. */
-  dropped: Partial<Record<DropReason, number>>;
+  dropped: Dropped;
   /** The JavaScript runtime (`basic` and above). */
   runtime?: {
     /** `node`, `bun` or `deno`. */

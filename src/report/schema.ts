@@ -1,10 +1,12 @@
 import * as z from 'zod/mini';
 import { lazy, lazyObject } from '../config/lazy.js';
-import { DROP_REASONS, LEVELS, type Report, SCHEMA_VERSION } from './report.js';
+import { LEVELS } from '../config/level.js';
+import { DROP_REASONS, MAX_NAME_LENGTH, NAME_PATTERN } from '../registry/counter-table.js';
+import { type Report, SCHEMA_VERSION, TRIGGERS } from './report.js';
 
 function makeReportSchema() {
   const count = z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
-  const name = z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[^\p{C}]+$/u));
+  const name = z.string().check(z.maxLength(MAX_NAME_LENGTH), z.regex(NAME_PATTERN));
   const counts = z.record(name, count);
   const short = z.string().check(z.minLength(1), z.maxLength(200));
   const hash = z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
@@ -14,7 +16,7 @@ function makeReportSchema() {
     project: short,
     version: short,
     level: z.enum(LEVELS),
-    trigger: z.enum(['exit', 'signal', 'timer', 'manual']),
+    trigger: z.enum(TRIGGERS),
     period: z.object({ start: z.iso.datetime(), end: z.iso.datetime() }),
     counts,
     dropped: z.partialRecord(z.enum(DROP_REASONS), count),

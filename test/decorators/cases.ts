@@ -335,6 +335,26 @@ export function runTrackCases(compilation: Compilation): void {
         expect(shapes.Lazy.s()).toBe('s');
         expect(counts()).toEqual({ 'LazyParent#m': 1, 'Lazy#m': 1, 'Lazy.s': 1 });
       });
+
+      it('names a call made through the prototype before any instance by its class once it is known, at report time', () => {
+        const { shapes, counts } = fresh();
+        const { LazyParent } = shapes;
+        expect(LazyParent.prototype.m.call(undefined)).toBe('m');
+        // TC39 member decorators learn their class from the first instance; legacy ones are told it.
+        expect(counts()).toEqual(mode === 'tc39' ? { '(unknown class)#m': 1 } : { 'LazyParent#m': 1 });
+        new LazyParent();
+        // The name is resolved when the counts are taken, so the earlier call is not left behind.
+        expect(counts()).toEqual({ 'LazyParent#m': 1 });
+      });
+
+      it('reports a method called only through its prototype under the documented fallback, never with a ?', async () => {
+        const { shapes, telemetry } = fresh();
+        shapes.LazyParent.prototype.m.call(undefined);
+        await telemetry.flush();
+        const names = kit.reports.flatMap((report) => Object.keys(report.counts));
+        expect(names).toEqual([mode === 'tc39' ? '(unknown class)#m' : 'LazyParent#m']);
+        expect(names.some((name) => name.startsWith('?'))).toBe(false);
+      });
     });
 
     describe('the class stand-in', () => {
@@ -399,7 +419,7 @@ export function runTrackCases(compilation: Compilation): void {
           thrown = error;
         }
         expect(thrown).toBe(shapes.seen.error);
-        expect(snapshot()).toEqual({ counts: { 'new Fragile': 2 }, errors: { 'new Fragile': 1 } });
+        expect(snapshot()).toEqual({ counts: { 'new Fragile': 2 }, errors: { 'new Fragile': 1 }, dropped: {} });
       });
 
       it('is left out by track({ construct: false }), which still counts the methods', () => {
@@ -506,7 +526,7 @@ export function runTrackCases(compilation: Compilation): void {
 
       new Tracked(1).add(1, 2);
       new MethodOnly(1).add(1, 2);
-      expect(countsOf(project)).toEqual({ counts: {}, errors: {} });
+      expect(countsOf(project)).toEqual({ counts: {}, errors: {}, dropped: {} });
     });
   });
 }

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deliverSpooled } from '../../src/delivery/deliver-spooled.js';
 import { createReporter, type Reporter } from '../../src/delivery/reporter.js';
 import { DEFAULT_SPOOL_LIMITS, Spool, type SpoolFs, type SpoolLimits } from '../../src/delivery/spool.js';
-import { allocateCell, createCounterTable, type CounterTable } from '../../src/registry/counter-table.js';
+import { allocateCell, cellName, count, createCounterTable, type CounterTable } from '../../src/registry/counter-table.js';
 import { environmentFacts } from '../../src/report/environment.js';
 import type { Report } from '../../src/report/report.js';
 import type { SendOutcome, Transport } from '../../src/transports/transport.js';
@@ -198,7 +198,7 @@ async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_
   const proc = () => (current ??= start());
   const crash = () => {
     if (current === undefined) return;
-    for (const cell of current.table.cells) ledger.lostUnseen[cell.name] = (ledger.lostUnseen[cell.name] ?? 0) + cell.calls;
+    for (const cell of current.table.cells) ledger.lostUnseen[cellName(cell)] = (ledger.lostUnseen[cellName(cell)] ?? 0) + cell.calls;
     ledger.lostDrops += sum(Object.values(current.table.dropped));
     current = undefined;
   };
@@ -234,13 +234,7 @@ async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_
   for (const command of commands) {
     switch (command.kind) {
       case 'count': {
-        const { table } = proc();
-        let cell = table.manual.get(command.name);
-        if (cell === undefined) {
-          cell = allocateCell(table, command.name);
-          table.manual.set(command.name, cell);
-        }
-        cell.calls += command.n;
+        count(proc().table, command.name, command.n, Infinity);
         ledger.counted[command.name] = (ledger.counted[command.name] ?? 0) + command.n;
         break;
       }

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { allocateCell, createCounterTable, isIdle, recordDropped, takeDelta } from '../../src/registry/counter-table.js';
+import {
+  allocateCell,
+  count,
+  createCounterTable,
+  drop,
+  isCounterName,
+  isIdle,
+  reset,
+  snapshot,
+  takeDelta,
+  UNKNOWN_CLASS,
+} from '../../src/registry/counter-table.js';
 import { sharedState } from '../../src/registry/shared-state.js';
 
 describe('counter table', () => {
@@ -11,7 +22,7 @@ describe('counter table', () => {
     expect(isIdle(table)).toBe(false);
     takeDelta(table, 2000);
     expect(isIdle(table)).toBe(true);
-    recordDropped(table, 'overflow', 1);
+    drop(table, 'overflow', 1);
     expect(isIdle(table)).toBe(false);
   });
 
@@ -21,8 +32,8 @@ describe('counter table', () => {
     const unused = allocateCell(table, 'Client#unused');
     query.calls += 3;
     query.errors += 1;
-    recordDropped(table, 'invalid', 2);
-    recordDropped(table, 'invalid', 1);
+    drop(table, 'invalid', 2);
+    drop(table, 'invalid', 1);
 
     expect(takeDelta(table, 2000)).toEqual({
       counts: { 'Client#query': 3 },
@@ -56,13 +67,64 @@ describe('counter table', () => {
   });
 });
 
+describe('names', () => {
+  it('resolves a member cell when the counts are taken, under the fallback while its class is unknown', () => {
+    const table = createCounterTable(0);
+    const owner = { member: '#format', className: undefined as string | undefined };
+    const cell = allocateCell(table, owner);
+    cell.calls++;
+    expect(snapshot(table).counts).toEqual({ [`${UNKNOWN_CLASS}#format`]: 1 });
+    owner.className = 'Printer';
+    expect(takeDelta(table, 1).counts).toEqual({ 'Printer#format': 1 });
+  });
+
+  it('holds one rule for a counter name: 1 to 200 characters, none a control or format character', () => {
+    for (const good of ['a', 'x'.repeat(200), 'café ☕', 'new Client', UNKNOWN_CLASS + '#m']) expect(isCounterName(good)).toBe(true);
+    for (const bad of ['', 'x'.repeat(201), 'a\nb', '\u202e', 'nul\u0000', 42, undefined]) expect(isCounterName(bad)).toBe(false);
+  });
+});
+
+describe('count()', () => {
+  it('counts by name, and records what it refuses as dropped with a warning', () => {
+    const table = createCounterTable(0);
+    expect(count(table, 'feature.export', 2, 2)).toBeUndefined();
+    expect(count(table, 'bad\nname', 3, 2)).toMatch(/printable/);
+    expect(count(table, 'feature.export', 1.5, 2)).toMatch(/positive whole number/);
+    expect(count(table, 'second', 1, 2)).toBeUndefined();
+    expect(count(table, 'third', 4, 2)).toMatch(/more than 2 distinct/);
+    // The cap's warning is said once.
+    expect(count(table, 'fourth', 1, 2)).toBeUndefined();
+    expect(snapshot(table)).toEqual({ counts: { 'feature.export': 2, second: 1 }, errors: {}, dropped: { invalid: 4, overflow: 5 } });
+  });
+
+  it('drops what would pass 2^53 in one counter instead of rounding it', () => {
+    const table = createCounterTable(0);
+    count(table, 'hot', Number.MAX_SAFE_INTEGER - 1, 10);
+    count(table, 'hot', 2, 10);
+    expect(snapshot(table)).toEqual({ counts: { hot: Number.MAX_SAFE_INTEGER - 1 }, errors: {}, dropped: { overflow: 2 } });
+  });
+});
+
+describe('snapshot() and reset()', () => {
+  it('shows the counts without taking them; reset() forgets counts and losses and starts a new period', () => {
+    const table = createCounterTable(1000);
+    allocateCell(table, 'a').calls = 2;
+    drop(table, 'invalid', 1);
+    expect(snapshot(table)).toEqual(snapshot(table));
+    expect(isIdle(table)).toBe(false);
+    reset(table, 5000);
+    expect(isIdle(table)).toBe(true);
+    expect(takeDelta(table, 6000)).toEqual({ counts: {}, errors: {}, dropped: {}, start: 5000, end: 6000 });
+  });
+});
+
 describe('shared state', () => {
   it('is one object per process, under a global symbol that every copy finds', () => {
     const state = sharedState();
     expect(sharedState()).toBe(state);
-    expect((globalThis as Record<symbol, unknown>)[Symbol.for('tallyho.shared.v1')]).toBe(state);
+    expect((globalThis as Record<symbol, unknown>)[Symbol.for('tallyho.shared.v2')]).toBe(state);
     // Never shows in a dump of globalThis.
-    expect(Object.keys(globalThis)).not.toContain(Symbol.for('tallyho.shared.v1'));
-    expect(Object.getOwnPropertyDescriptor(globalThis, Symbol.for('tallyho.shared.v1'))?.enumerable).toBe(false);
+    expect(Object.keys(globalThis)).not.toContain(Symbol.for('tallyho.shared.v2'));
+    expect(Object.getOwnPropertyDescriptor(globalThis, Symbol.for('tallyho.shared.v2'))?.enumerable).toBe(false);
   });
 });

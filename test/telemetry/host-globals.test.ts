@@ -24,5 +24,5 @@ it("changes no host global and no setting of the host's own zod, even after vali
   expect(seen.hostSchemaParses).toBe(true);
   // tallyho's own versioned key, and signal-exit's: the exit hook's copies (the host's own among them)
   // find each other through it, so that one process has one set of exit and signal handlers.
-  expect(seen.added.sort()).toEqual(['Symbol(signal-exit emitter)', 'Symbol(tallyho.shared.v1)']);
+  expect(seen.added.sort()).toEqual(['Symbol(signal-exit emitter)', 'Symbol(tallyho.shared.v2)']);
 });
