@@ -34,7 +34,9 @@ const builtinsByGetter = {
         (name) => /^[A-Za-z_$][\w$]*$/.test(name) && 'value' in Object.getOwnPropertyDescriptor(module.default, name),
       );
       const contents = [
-        `const m = globalThis.process.getBuiltinModule(${JSON.stringify(args.path)});`,
+        // Where there is no getBuiltinModule (Bun 1.1, a browser), importing still succeeds and
+        // createTelemetry() turns itself off (unsupported-runtime) before any built-in is used.
+        `const m = globalThis.process?.getBuiltinModule?.(${JSON.stringify(args.path)}) ?? {};`,
         'export default m;',
         ...names.map((name) => `export const ${name} = m.${name};`),
       ].join('\n');
@@ -42,6 +44,19 @@ const builtinsByGetter = {
     });
   },
 };
+// signal-exit lists its signals at import from `process.platform`, which throws where there is no
+// `process` (a worker bundled without the worker condition): read it through globalThis instead, so
+// that importing tallyho never throws and createTelemetry() can say why it is off.
+const signalsWithoutProcess = {
+  name: 'signals-without-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]signal-exit[\\/]dist[\\/](mjs|cjs)[\\/]signals\.js$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replaceAll('process.platform', 'globalThis.process?.platform'),
+      loader: 'js',
+    }));
+  },
+};
+
 // Minified: a host parses every byte of tallyho at start-up. Minifying halves the bytes (189 KB to
 // 97 KB for the main bundle) and took 1 to 2 ms off its import here. The linked source maps (positions
 // only, no copy of the sources) let `node --enable-source-maps` name tallyho's own files and lines.
@@ -65,7 +80,7 @@ for (const format of ['esm', 'cjs']) {
     target: 'node20',
     external,
     treeShaking: true,
-    plugins: format === 'esm' ? [processGlobal, builtinsByGetter] : [processGlobal],
+    plugins: format === 'esm' ? [processGlobal, builtinsByGetter, signalsWithoutProcess] : [processGlobal, signalsWithoutProcess],
     legalComments: 'linked',
     ...minified,
     define,

@@ -21,6 +21,7 @@ import { sharedState, tableFor, type TestKitHook } from './registry/shared-state
 import { atLeast, type Level } from './config/level.js';
 import { environmentFacts } from './report/environment.js';
 import { retryingTransport } from './transports/retrying.js';
+import { serverRuntimeSupport } from './runtime/support.js';
 import { transportFromSpec } from './transports/transport-spec.js';
 import type { Transport } from './transports/transport.js';
 
@@ -106,11 +107,15 @@ const DEFAULT_TIMER_SEC = 3600;
  */
 export function createTelemetry(options: TelemetryOptions): Telemetry {
   const resolved = resolveOptions(options);
+  // Before anything reads the environment or a file: where that cannot work, or would ask Deno for a
+  // permission, tallyho is off and says why.
+  const unsupported = serverRuntimeSupport();
+  if (unsupported !== undefined) return unsupportedTelemetry(resolved, { enabled: false, ...unsupported });
   const env = readEnv();
   const log = createLog(resolved.project, { debug: env.debug, showMe: env.showMe !== undefined });
   for (const warning of env.warnings) log.warn(warning);
   const kit = sharedState().testKit;
-  const home = resolveHome(env.home);
+  const home = resolveHome(env.home, env.folders);
   const cwd = process.cwd();
   const decide = (): ConsentDecision => {
     if (kit !== undefined) return { enabled: true, rule: 'test-kit', reason: 'on under the tallyho/testing kit; reports go to memory' };
@@ -165,6 +170,23 @@ function disabledTelemetry(resolved: ResolvedOptions, env: EnvFacts, log: Log, h
     count: () => {},
     status: () => status,
     setConsent: (allow) => saveConsent(home, resolved, allow, log),
+    flush: () => Promise.resolve(off),
+    shutdown: () => Promise.resolve(off),
+  };
+}
+
+/**
+ * Off because tallyho cannot run here (`unsupported-runtime`, `no-permission`): nothing read, written
+ * or registered; the environment is not even looked at (it may need a permission).
+ */
+function unsupportedTelemetry(resolved: ResolvedOptions, decision: ConsentDecision): Telemetry {
+  const off: FlushResult = { status: 'off', calls: 0, outcomes: [] };
+  const status = describe(resolved, readEnv({}, false), decision, resolved.transports);
+  return {
+    track: createTrack(undefined),
+    count: () => {},
+    status: () => status,
+    setConsent: () => false,
     flush: () => Promise.resolve(off),
     shutdown: () => Promise.resolve(off),
   };

@@ -58,7 +58,7 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
   const flags = rest.filter((a) => a.startsWith('-'));
   const names = rest.filter((a) => !a.startsWith('-'));
   const env = readEnv();
-  const home = resolveHome(env.home);
+  const home = resolveHome(env.home, env.folders);
   const { out } = streams;
 
   const allowFlags = (...allowed: string[]) => {

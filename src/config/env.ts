@@ -1,6 +1,8 @@
-import ciInfo from 'ci-info';
+import { isCI as ciVendorsSay } from './ci.js';
 import { type Env, envValue } from './env-value.js';
 import { isLevel, type Level } from './level.js';
+import type { FolderVariables } from './home.js';
+import { runningUnderDenoTest } from '../runtime/deno-test.js';
 import { type OtlpEnv, readOtlpEnv } from '../transports/otlp-env.js';
 
 /** Where `TALLYHO_SHOW_ME` sends a copy of every report. */
@@ -24,6 +26,8 @@ export interface EnvFacts {
   readonly timerIntervalSec: number | undefined;
   readonly saltType: 'random' | 'machine' | undefined;
   readonly home: string | undefined;
+  /** The variables that move the OS's config and cache folders (XDG on Linux, APPDATA on Windows). */
+  readonly folders: FolderVariables;
   /** True in CI, as ci-info sees it (or `CI` names a truthy word). */
   readonly ci: boolean;
   /** The OpenTelemetry exporter variables, for OTLP transports whose author allows them. */
@@ -57,6 +61,10 @@ const VARIABLES = [
   'TALLYHO_TIMER_INTERVAL_SEC',
   'TALLYHO_SALT_TYPE',
   'TALLYHO_HOME',
+  'XDG_CONFIG_HOME',
+  'XDG_CACHE_HOME',
+  'APPDATA',
+  'LOCALAPPDATA',
   'CI',
   'VITEST',
   'JEST_WORKER_ID',
@@ -66,9 +74,9 @@ const VARIABLES = [
 
 /**
  * Reads tallyho's variables from `env`. Never throws: a bad value is named in `warnings` together
- * with the default used. `isCI` is ci-info's verdict for the real environment; tests pass their own.
+ * with the default used. `isCI` is ci-info's verdict on `env` unless a test passes its own.
  */
-export function readEnv(env: Env = process.env, isCI: boolean = env === process.env && ciInfo.isCI): EnvFacts {
+export function readEnv(env: Env = process.env, isCI: boolean = ciVendorsSay(env)): EnvFacts {
   const warnings: string[] = [];
   const raw: Partial<Record<(typeof VARIABLES)[number], string>> = {};
   for (const variable of VARIABLES) {
@@ -130,6 +138,8 @@ export function readEnv(env: Env = process.env, isCI: boolean = env === process.
     : raw.JEST_WORKER_ID !== undefined ? 'JEST_WORKER_ID'
     : raw.NODE_TEST_CONTEXT !== undefined ? 'NODE_TEST_CONTEXT'
     : raw.NODE_ENV?.toLowerCase() === 'test' ? 'NODE_ENV=test'
+    // Deno's runner sets no variable: the process itself says, when this is the real environment.
+    : env === globalThis.process?.env && runningUnderDenoTest() ? 'deno test'
     : undefined;
 
   const timer = raw.TALLYHO_TIMER === undefined ? undefined : flag('TALLYHO_TIMER', false);
@@ -150,6 +160,7 @@ export function readEnv(env: Env = process.env, isCI: boolean = env === process.
     timerIntervalSec,
     saltType,
     home: raw.TALLYHO_HOME,
+    folders: { XDG_CONFIG_HOME: raw.XDG_CONFIG_HOME, XDG_CACHE_HOME: raw.XDG_CACHE_HOME, APPDATA: raw.APPDATA, LOCALAPPDATA: raw.LOCALAPPDATA },
     ci: isCI || (raw.CI !== undefined && TRUTHY.has(raw.CI.toLowerCase())),
     otlp,
     testRunner,

@@ -1,4 +1,4 @@
-import envPaths from 'env-paths';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { projectFileName } from './options.js';
 
@@ -10,11 +10,38 @@ export interface Home {
   readonly cache: string;
 }
 
-/** `TALLYHO_HOME` if set (everything below it), else the OS's config and cache folders. */
-export function resolveHome(override: string | undefined): Home {
+/** The variables that move the OS's folders, as config/env.ts read them. */
+export interface FolderVariables {
+  readonly XDG_CONFIG_HOME?: string | undefined;
+  readonly XDG_CACHE_HOME?: string | undefined;
+  readonly APPDATA?: string | undefined;
+  readonly LOCALAPPDATA?: string | undefined;
+}
+
+/**
+ * `TALLYHO_HOME` if set (everything below it), else the OS's config and cache folders, as env-paths
+ * names them: XDG folders on Linux, `~/Library` on macOS, `%APPDATA%` and `%LOCALAPPDATA%` on Windows.
+ * Written out rather than taken from env-paths, which reads the home folder and `process.env` when it
+ * is imported: under Deno without `--allow-sys` or `--allow-env` that import throws, and config/env.ts
+ * is the one reader of the environment.
+ */
+export function resolveHome(override: string | undefined, folders: FolderVariables = {}): Home {
   if (override !== undefined) return { config: override, cache: join(override, 'cache') };
-  const paths = envPaths('tallyho', { suffix: '' });
-  return { config: paths.config, cache: paths.cache };
+  const home = homedir();
+  switch (process.platform) {
+    case 'darwin':
+      return { config: join(home, 'Library', 'Preferences', 'tallyho'), cache: join(home, 'Library', 'Caches', 'tallyho') };
+    case 'win32':
+      return {
+        config: join(folders.APPDATA ?? join(home, 'AppData', 'Roaming'), 'tallyho', 'Config'),
+        cache: join(folders.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'tallyho', 'Cache'),
+      };
+    default:
+      return {
+        config: join(folders.XDG_CONFIG_HOME ?? join(home, '.config'), 'tallyho'),
+        cache: join(folders.XDG_CACHE_HOME ?? join(home, '.cache'), 'tallyho'),
+      };
+  }
 }
 
 /** The paths of every file tallyho keeps. */

@@ -1,7 +1,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { builtins } from './builtins.js';
 
-let urandomWorks = process.platform !== 'win32';
+// Read through globalThis: this runs at import, and importing tallyho never throws, with or without `process`.
+let urandomWorks = globalThis.process?.platform !== 'win32';
 
 /**
  * `n` random bytes from the operating system's generator. Where `/dev/urandom` exists (Linux, macOS,

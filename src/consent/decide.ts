@@ -16,7 +16,9 @@ export type ConsentRule =
   | 'opted-in'
   | 'default-on'
   | 'endpoint-gone'
-  | 'test-kit';
+  | 'test-kit'
+  | 'unsupported-runtime'
+  | 'no-permission';
 
 /** On or off, the rule that decided it, and a sentence a user can act on. */
 export interface ConsentDecision {
