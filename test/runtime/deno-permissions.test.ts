@@ -55,3 +55,24 @@ describe.concurrent('Deno with fewer permissions: the import succeeds, and the t
     }
   });
 });
+
+describe.concurrent('deno test is a test runner', () => {
+  const env = (extra: Record<string, string> = {}) => {
+    const home = mkdtempSync(join(root, 'home-'));
+    return { PATH: process.env.PATH ?? '', HOME: home, TALLYHO_HOME: home, NO_COLOR: '1', ...extra };
+  };
+  const statusLine = (stdout: string) => JSON.parse(stdout.split('\n').find((line) => line.startsWith('{'))!) as Record<string, unknown>;
+
+  it('off under deno test, unless opted in; on under deno run', async () => {
+    const fixture = 'test/fixtures/runtime/deno-test.mjs';
+    const [tested, optedIn, ran] = await Promise.all([
+      runChild(RUNTIMES.deno.command, ['test', '--no-prompt', '-A', fixture], { env: env() }),
+      runChild(RUNTIMES.deno.command, ['test', '--no-prompt', '-A', fixture], { env: env({ TALLYHO_OPTIN: 'runtime-fixture' }) }),
+      runChild(RUNTIMES.deno.command, ['run', '--no-prompt', '-A', fixture, 'now'], { env: env() }),
+    ]);
+    expect(tested.code).toBe(0);
+    expect(statusLine(tested.stdout)).toMatchObject({ enabled: false, rule: 'test-runner', reason: expect.stringContaining('(deno test)') });
+    expect(statusLine(optedIn.stdout)).toMatchObject({ enabled: true, rule: 'opted-in' });
+    expect(statusLine(ran.stdout)).toMatchObject({ enabled: true, rule: 'default-on' });
+  });
+});
