@@ -8,5 +8,5 @@
 
 export { ReportSchema } from './report/schema.js';
 export type { ReportSchemaType } from './report/schema.js';
-export { SCHEMA_VERSION } from './report/report.js';
+export { DROP_REASONS, LEVELS, SCHEMA_VERSION, TRIGGERS } from './report/report.js';
 export type { DropReason, Dropped, Level, Report, Trigger } from './report/report.js';
