@@ -7,6 +7,7 @@ import { currentConsent } from '../consent/current-consent.js';
 import { listKnownProjects, readKnownProject } from '../consent/known-projects.js';
 import { Spool } from '../delivery/spool.js';
 import { VERSION } from '../version.js';
+import { errorText } from '../config/error-text.js';
 
 /** Where the command writes. */
 export interface CliStreams {
@@ -48,7 +49,7 @@ export function runCli(args: readonly string[], streams: CliStreams, cwd = proce
       streams.err.write(`tallyho: ${error.message}\nRun "tallyho --help" for the commands.\n`);
       return 2;
     }
-    streams.err.write(`tallyho: ${(error as Error).message}\n`);
+    streams.err.write(`tallyho: ${errorText(error)}\n`);
     return 1;
   }
 }

@@ -1,6 +1,7 @@
 import { allocateCell, type Cell, type CellOwner, type CounterTable } from '../registry/counter-table.js';
 import type { WrapperInfo } from '../registry/shared-state.js';
 import { copyMetadata } from './metadata.js';
+import { errorText } from '../config/error-text.js';
 
 /** Options of `telemetry.track()`. */
 export interface TrackOptions {
@@ -67,7 +68,7 @@ export function createTrack(sink: TrackSink | undefined): (options?: TrackOption
         return decorateLegacy(sink, options, value, context as string | symbol | undefined, descriptor);
       } catch (error) {
         // Decorating must never break the host's class definition: keep the original.
-        sink.warn(`track() could not decorate: ${(error as Error).message}`);
+        sink.warn(`track() could not decorate: ${errorText(error)}`);
         return undefined;
       }
     } as TrackDecorator;

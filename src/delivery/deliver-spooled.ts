@@ -2,6 +2,7 @@ import type { Log } from '../config/log.js';
 import { validReport } from '../report/schema.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
 import { type Claim, lossOf, type Spool, type SpoolEntry } from './spool.js';
+import { errorText } from '../config/error-text.js';
 
 /** What delivering a spool's due reports needs from its caller (the detached sender, or the host). */
 export interface SpooledDeliveryOptions {
@@ -65,7 +66,7 @@ export async function deliverSpooled(options: SpooledDeliveryOptions, claims: re
     try {
       outcome = await transport.send(entry.report, { signal: options.signal });
     } catch (error) {
-      outcome = { kind: 'failure', reason: `transport threw: ${(error as Error)?.message ?? String(error)}` };
+      outcome = { kind: 'failure', reason: `transport threw: ${errorText(error)}` };
     }
     if (outcome.kind !== 'success' && !options.consentHolds(entry)) {
       // Withdrawn while it was being tried (a `tallyho optout` during the retries): gone, unsent.

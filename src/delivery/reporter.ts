@@ -8,6 +8,7 @@ import type { SendOutcome, Transport } from '../transports/transport.js';
 import { deliverSpooled, retryDelayMs } from './deliver-spooled.js';
 import { showReport } from './show-me.js';
 import { type Claim, lossOf, type Spool, type SpoolEntry } from './spool.js';
+import { errorText } from '../config/error-text.js';
 
 /** What one flush did. `flush()` and `shutdown()` resolve with it and never reject. */
 export interface FlushResult {
@@ -190,7 +191,7 @@ export function createReporter(options: ReporterOptions): Reporter {
       return await transport.send(report, { signal });
     } catch (error) {
       // A transport must not throw; one that does is treated as a final failure, never passed on.
-      return { kind: 'failure', reason: `transport threw: ${(error as Error)?.message ?? String(error)}` };
+      return { kind: 'failure', reason: `transport threw: ${errorText(error)}` };
     }
   }
 
@@ -211,7 +212,7 @@ export function createReporter(options: ReporterOptions): Reporter {
       });
       queue = run.catch(() => undefined);
       return run.catch((error: unknown): FlushResult => {
-        log.warn(`flush failed: ${(error as Error)?.message ?? String(error)}`);
+        log.warn(`flush failed: ${errorText(error)}`);
         return { status: 'failed', calls: 0, outcomes: [] };
       });
     },

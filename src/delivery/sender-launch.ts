@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../config/files.js';
 import type { Home } from '../config/home.js';
 import { homePaths } from '../config/home.js';
 import type { Log } from '../config/log.js';
+import { errorText } from '../config/error-text.js';
 
 /** The CommonJS bundle's own file name, set by its banner; undefined in the ES module bundle. */
 declare const __tallyhoModuleFile: string | undefined;
@@ -72,7 +73,7 @@ export function launchSender(home: Home, log: Log): boolean {
     log.debug(`detached sender started (pid ${child.pid ?? '?'})`);
     return true;
   } catch (error) {
-    return skip(log, `could not start the sender: ${(error as Error).message}`);
+    return skip(log, `could not start the sender: ${errorText(error)}`);
   }
 }
 

@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs';
 import type { ShowMe } from '../config/env.js';
 import type { Log } from '../config/log.js';
 import type { Report } from '../report/report.js';
+import { errorText } from '../config/error-text.js';
 
 /**
  * Shows a report exactly as it will be sent, synchronously (it runs at exit too): to stderr with a
@@ -16,6 +17,6 @@ export function showReport(report: Report, showMe: ShowMe, log: Log): void {
       appendFileSync(showMe.path, `${json}\n`, { mode: 0o600 });
     }
   } catch (error) {
-    log.warn(`TALLYHO_SHOW_ME could not write to ${showMe.to === 'file' ? showMe.path : 'stderr'}: ${(error as Error).message}`);
+    log.warn(`TALLYHO_SHOW_ME could not write to ${showMe.to === 'file' ? showMe.path : 'stderr'}: ${errorText(error)}`);
   }
 }

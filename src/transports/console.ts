@@ -1,4 +1,5 @@
 import type { Transport } from './transport.js';
+import { errorText } from '../config/error-text.js';
 
 /**
  * A transport that writes each report to stderr as one line of JSON, never to stdout (which belongs
@@ -12,7 +13,7 @@ export function consoleTransport(): Transport {
         process.stderr.write(`${JSON.stringify(report)}\n`);
         return Promise.resolve({ kind: 'success' });
       } catch (error) {
-        return Promise.resolve({ kind: 'failure', reason: `stderr: ${(error as Error).message}` });
+        return Promise.resolve({ kind: 'failure', reason: `stderr: ${errorText(error)}` });
       }
     },
   };

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Transport, TransportSpec } from './transport.js';
 import { builtins } from '../config/builtins.js';
+import { errorText } from '../config/error-text.js';
 
 /** The serializable description of a file transport, from which `transportFromSpec()` rebuilds it. */
 export interface FileTransportSpec extends TransportSpec {
@@ -42,7 +43,7 @@ export function fileTransport(path: string): FileTransport {
         await builtins.fsPromises().appendFile(absolute, line, { mode: 0o600 });
         return { kind: 'success' };
       } catch (error) {
-        return { kind: 'failure', reason: `could not append to ${absolute}: ${(error as Error)?.message ?? String(error)}` };
+        return { kind: 'failure', reason: `could not append to ${absolute}: ${errorText(error)}` };
       }
     },
   };

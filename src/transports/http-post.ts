@@ -1,6 +1,7 @@
 import type { ClientRequest } from 'node:http';
 import { builtins } from '../config/builtins.js';
 import type { SendOutcome } from './transport.js';
+import { errorText } from '../config/error-text.js';
 
 /** How one POST is made: the part of a transport's settings that the request itself needs. */
 export interface PostSettings {
@@ -173,13 +174,4 @@ function quoteBody(outcome: SendOutcome, reply: Buffer): SendOutcome {
   if (text === '') return outcome;
   const quoted = text.length > QUOTED_BODY_CHARS ? `${text.slice(0, QUOTED_BODY_CHARS)}...` : text;
   return { ...outcome, reason: `${outcome.reason}: ${quoted}` };
-}
-
-/** An error as one line, with its code (`ECONNREFUSED`) when the message lacks it. */
-export function errorText(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code !== undefined && !error.message.includes(code) ? `${code} ${error.message}` : error.message;
-  }
-  return String(error);
 }

@@ -1,9 +1,10 @@
 import { builtins } from '../config/builtins.js';
 import type { Report } from '../report/report.js';
 import { VERSION } from '../version.js';
-import { errorText, postBody } from './http-post.js';
+import { postBody } from './http-post.js';
 import { checkEndpointUrl, displayRaw, displayUrl } from './loopback.js';
 import type { SendOutcome, Transport, TransportSpec } from './transport.js';
+import { errorText } from '../config/error-text.js';
 
 
 /** Options of {@link httpTransport}. */

@@ -1,6 +1,7 @@
 import { createNoopMeter, type Counter, type Meter, type MeterProvider, metrics, ValueType } from '@opentelemetry/api';
 import { DROP_REASON_ATTRIBUTE, METRIC_DESCRIPTIONS, METRIC_NAMES, METRIC_UNIT, NAME_ATTRIBUTE } from './otlp-encode.js';
 import type { SendOutcome, Transport } from './transport.js';
+import { errorText } from '../config/error-text.js';
 
 /** Options of {@link otelTransport}. */
 export interface OtelTransportOptions {
@@ -79,7 +80,7 @@ export function otelTransport(options: OtelTransportOptions = {}): Transport {
         return Promise.resolve({ kind: 'success' });
       } catch (error) {
         // A provider is host code: whatever it throws stays an outcome.
-        return Promise.resolve({ kind: 'failure', reason: `the MeterProvider threw: ${(error as Error)?.message ?? String(error)}` });
+        return Promise.resolve({ kind: 'failure', reason: `the MeterProvider threw: ${errorText(error)}` });
       }
     },
   };

@@ -2,11 +2,12 @@ import { builtins } from '../config/builtins.js';
 import { randomUUID } from '../config/random.js';
 import type { Report } from '../report/report.js';
 import { VERSION } from '../version.js';
-import { errorText, postBody, type PostSettings } from './http-post.js';
+import { postBody, type PostSettings } from './http-post.js';
 import { checkEndpointUrl, displayRaw, displayUrl } from './loopback.js';
 import { dataPointCount, encodeMetricsRequest } from './otlp-encode.js';
 import type { OtlpEnv } from './otlp-env.js';
 import type { SendOutcome, Transport, TransportSpec } from './transport.js';
+import { errorText } from '../config/error-text.js';
 
 /** Options of {@link otlpTransport}. */
 export interface OtlpTransportOptions {
@@ -205,7 +206,7 @@ export function otlpTransportFromSpec(
     };
   } catch (error) {
     // The factory's TypeErrors are written for authors; here they describe a damaged spec.
-    return { error: `unusable transport spec: ${(error as Error)?.message ?? String(error)}` };
+    return { error: `unusable transport spec: ${errorText(error)}` };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { SendOutcome, Transport } from './transport.js';
+import { errorText } from '../config/error-text.js';
 
 /**
  * Options of {@link retryingTransport}. The defaults are OpenTelemetry's OTLP exporter schedule:
@@ -77,7 +78,7 @@ export function retryingTransport(inner: Transport, options: RetryingTransportOp
         return await send(report, sendOptions.signal);
       } catch (error) {
         // Only a misbehaving injected sleep or clock gets here; the contract still holds.
-        return { kind: 'failure', reason: `retrying failed: ${(error as Error)?.message ?? String(error)}` };
+        return { kind: 'failure', reason: `retrying failed: ${errorText(error)}` };
       }
     },
   };
@@ -99,7 +100,7 @@ async function attempt(
   try {
     return await inner.send(report, { signal: controller.signal });
   } catch (error) {
-    return { kind: 'failure', reason: `transport threw: ${(error as Error)?.message ?? String(error)}` };
+    return { kind: 'failure', reason: `transport threw: ${errorText(error)}` };
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', stop);

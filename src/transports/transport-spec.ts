@@ -3,6 +3,7 @@ import { httpTransport } from './http.js';
 import { otlpTransportFromSpec } from './otlp.js';
 import type { OtlpEnv } from './otlp-env.js';
 import type { Transport } from './transport.js';
+import { errorText } from '../config/error-text.js';
 
 /**
  * Rebuilds a transport from its `TransportSpec` in a process that did not build it (the detached
@@ -51,6 +52,6 @@ export function transportFromSpec(
     return { error: `unknown transport type ${JSON.stringify(String(s.type)).slice(0, 40)}` };
   } catch (error) {
     // The factories' TypeErrors are written for authors; here they describe a damaged spec.
-    return { error: `unusable transport spec: ${(error as Error)?.message ?? String(error)}` };
+    return { error: `unusable transport spec: ${errorText(error)}` };
   }
 }
