@@ -1,4 +1,3 @@
-import { fstatSync } from 'node:fs';
 import { onExit } from 'signal-exit';
 import { type EnvFacts, readEnv } from './config/env.js';
 import { type Home, homePaths, resolveHome } from './config/home.js';
@@ -6,8 +5,7 @@ import { createLog, type Log } from './config/log.js';
 import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from './config/options.js';
 import { writeProjectConsent } from './consent/consent-files.js';
 import type { ConsentDecision, ConsentRule } from './consent/decide.js';
-import { readKnownProject, recordKnownProject } from './consent/known-projects.js';
-import { noticeDue, noticeText } from './consent/notice.js';
+import { firstRun } from './consent/first-run.js';
 import { createTrack, type TrackDecorator, type TrackOptions } from './decorators/track.js';
 import { recordGone } from './consent/gone.js';
 import { currentConsent } from './consent/current-consent.js';
@@ -24,6 +22,7 @@ import { retryingTransport } from './transports/retrying.js';
 import { serverRuntimeSupport } from './runtime/support.js';
 import { transportFromSpec } from './transports/transport-spec.js';
 import type { Transport } from './transports/transport.js';
+import { errorText } from './config/error-text.js';
 
 /** Why a project's telemetry is on or off, and what it does when on. */
 export interface TelemetryStatus {
@@ -31,7 +30,11 @@ export interface TelemetryStatus {
   readonly project: string;
   /** The project's version, as reports carry it. */
   readonly version: string;
-  /** Whether this process counts and reports. Decided once, in `createTelemetry`. */
+  /**
+   * Whether this process counts and reports, as decided now: first in `createTelemetry`, then again
+   * at every flush and every call of `status()`, so that an opt-out while the program runs turns it
+   * off. A telemetry created off stays off for the run.
+   */
   readonly enabled: boolean;
   /** The rule that decided it (`do-not-track`, `ci`, `project-optout`, `default-on`, ...). */
   readonly rule: ConsentRule;
@@ -70,7 +73,7 @@ export interface Telemetry {
    * (`overflow`).
    */
   count(name: string, n?: number): void;
-  /** Whether telemetry is on, the rule that decided it, and where reports go. */
+  /** Whether telemetry is on now, the rule that decided it, and where reports go. */
   status(): TelemetryStatus;
   /**
    * Persists the user's choice for this project, from the author's own command or prompt (the same
@@ -156,7 +159,7 @@ function saveConsent(home: Home, resolved: ResolvedOptions, allow: boolean, log:
     log.debug(`consent for ${resolved.project} saved: ${allow ? 'in' : 'out'}`);
     return true;
   } catch (error) {
-    log.warn(`could not save consent for ${resolved.project}: ${(error as Error).message}`);
+    log.warn(`could not save consent for ${resolved.project}: ${errorText(error)}`);
     return false;
   }
 }
@@ -209,9 +212,20 @@ function enabledTelemetry(
     : authorTransports.map((t) => retryingTransport(t, { deadlineMs: FLUSH_DEADLINE_MS }));
   const status = describe(resolved, env, decision, authorTransports);
   const identity = underKit || !atLeast(status.level, 'usage') ? undefined : identityFor(project, status.level, env, home, log);
-  if (!underKit) firstRun(resolved, status, env, home, log);
+  if (!underKit) {
+    const { notice, consent, optOutEnv } = resolved;
+    firstRun(
+      home,
+      { project, version, level: status.level, consent, ...(optOutEnv === undefined ? {} : { optOutEnv }), endpoints: status.transports, notice, ci: env.ci },
+      log,
+    );
+  }
 
   let withdrawn = false;
+  // Consent holds after the fact: a `tallyho optout` or `setConsent(false)` while this process runs
+  // stops its next send, and `status()` says so.
+  const current = (): ConsentDecision =>
+    withdrawn ? { enabled: false, rule: 'project-optout', reason: `${project} was opted out by the program (setConsent(false))` } : decide();
   const table = tableFor(project, Date.now());
   const reporter = createReporter({
     table,
@@ -223,8 +237,7 @@ function enabledTelemetry(
     dryRun: env.dryRun,
     log,
     spool: underKit ? undefined : new Spool(homePaths.spool(home, project)),
-    // Consent holds after the fact: a `tallyho optout` while this process runs stops its next send.
-    consentHolds: () => !withdrawn && decide().enabled,
+    consentHolds: () => current().enabled,
     onGone: () => recordGone(home, project, version),
     launchSender: () => launchSender(home, log),
   });
@@ -235,7 +248,7 @@ function enabledTelemetry(
         try {
           reporter.flushAtExit(signal === null ? 'exit' : 'signal');
         } catch (error) {
-          log.warn(`exit report failed: ${(error as Error)?.message ?? String(error)}`);
+          log.warn(`exit report failed: ${errorText(error)}`);
         }
         // Never return true: that would stop signal-exit from re-raising the host's signal.
       });
@@ -251,7 +264,10 @@ function enabledTelemetry(
       const warning = count(table, name, n, resolved.maxNames);
       if (warning !== undefined) log.warn(warning);
     },
-    status: () => status,
+    status() {
+      const { enabled, rule, reason } = current();
+      return { ...status, enabled, rule, reason };
+    },
     setConsent(allow) {
       if (!allow) withdrawn = true;
       return saveConsent(home, resolved, allow, log);
@@ -303,48 +319,4 @@ function identityFor(project: string, level: Level, env: EnvFacts, home: Home, l
   return lazyIdentity(() =>
     cachedIdentity(home, project, loadSalt(home, saltType, machineId, log), level === 'full' ? machineId : undefined, log),
   );
-}
-
-/**
- * The first time a project is on for this machine: the notice, once, on a terminal and never in CI;
- * and the project's entry in the list `tallyho status` reads (written only when it changes).
- */
-function firstRun(resolved: ResolvedOptions, status: TelemetryStatus, env: EnvFacts, home: Home, log: Log): void {
-  try {
-    const previous = readKnownProject(home, resolved.project);
-    let noticeShown = previous?.noticeShown ?? false;
-    // The terminal is looked at only while the notice is still due: a stat of stderr on every run is waste.
-    if (!noticeShown && noticeDue(noticeShown, stderrIsTerminal(), env.ci)) {
-      process.stderr.write(noticeText(resolved.project, status.level, resolved.notice));
-      noticeShown = true;
-    }
-    recordKnownProject(
-      home,
-      {
-        project: resolved.project,
-        version: resolved.version,
-        level: status.level,
-        consent: resolved.consent,
-        ...(resolved.optOutEnv === undefined ? {} : { optOutEnv: resolved.optOutEnv }),
-        endpoints: status.transports,
-        noticeShown,
-      },
-      previous,
-    );
-  } catch (error) {
-    log.warn(`could not record ${resolved.project} in ${home.config}: ${(error as Error).message}`);
-  }
-}
-
-/**
- * Whether stderr is a terminal, without touching `process.stderr` when it plainly is not: creating
- * that stream loads Node's stream and tty modules, milliseconds of start-up for a program that never
- * writes to it. Only a character device can be a terminal (`/dev/null` is one too, hence `isTTY`).
- */
-function stderrIsTerminal(): boolean {
-  try {
-    return fstatSync(2).isCharacterDevice() && process.stderr.isTTY === true;
-  } catch {
-    return false;
-  }
 }

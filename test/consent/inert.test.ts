@@ -139,7 +139,7 @@ describe('on (TALLYHO_OPTIN), for contrast', () => {
 });
 
 describe('setConsent', () => {
-  it('false persists the choice and deletes waiting reports; the running decision stays until the next run', async () => {
+  it('false persists the choice, deletes waiting reports, and turns this run off too', async () => {
     const { home, project } = fresh();
     stubTallyhoEnv({ TALLYHO_OPTIN: project, TALLYHO_HOME: home });
     const paths = resolveHome(home);
@@ -159,9 +159,8 @@ describe('setConsent', () => {
     expect(spool.list()).toEqual([]);
     expect(readdirSync(spool.dir).filter((name) => name.endsWith('.json'))).toEqual([]);
     expect(other.list()).toHaveLength(1);
-    // Decided once per run: status does not change under the program's feet...
-    expect(telemetry.status()).toMatchObject({ enabled: true, rule: 'opted-in' });
-    // ...but nothing more is sent from this process.
+    // Decided again: status says what the next flush will do, and nothing more is sent from this process.
+    expect(telemetry.status()).toMatchObject({ enabled: false, rule: 'project-optout' });
     expect((await telemetry.flush()).status).toBe('off');
     expect(transport.sends).toBe(0);
     await telemetry.shutdown();
