@@ -8,7 +8,7 @@ export type { FlushResult } from './delivery/reporter.js';
 
 // The report (its zod schema, the wire contract, is in tallyho/schema)
 export { DROP_REASONS, LEVELS, TRIGGERS } from './report/report.js';
-export type { DropReason, Dropped, Level, Report, Trigger } from './report/report.js';
+export type { DropReason, Dropped, Histogram, Level, Report, Trigger } from './report/report.js';
 
 // Transports
 export { consoleTransport } from './transports/console.js';

@@ -9,4 +9,4 @@
 export { ReportSchema } from './report/schema.js';
 export type { ReportSchemaType } from './report/schema.js';
 export { DROP_REASONS, LEVELS, SCHEMA_VERSION, TRIGGERS } from './report/report.js';
-export type { DropReason, Dropped, Level, Report, Trigger } from './report/report.js';
+export type { DropReason, Dropped, Histogram, Level, Report, Trigger } from './report/report.js';

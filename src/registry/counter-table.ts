@@ -72,6 +72,22 @@ export interface Delta {
   readonly start: number;
   /** When the period ended (ms since the epoch). */
   readonly end: number;
+  /** Timed calls by counter name, as counts by duration bucket name. */
+  readonly durations?: Record<string, Record<string, number>>;
+  /** Numbers given to `record()`, by name, as counts by bucket name. */
+  readonly numbers?: Record<string, Record<string, number>>;
+  /** Values given to `choice()`, by name: counts by allowed value, or `other`. */
+  readonly choices?: Record<string, Record<string, number>>;
+  /** How this run ended, when the period ends with it. */
+  readonly exits?: ExitCounts;
+}
+
+/** Runs by how they ended, and by how long they ran (duration bucket name to runs). */
+export interface ExitCounts {
+  readonly normal: number;
+  readonly nonZero: number;
+  readonly signal: number;
+  readonly duration: Record<string, number>;
 }
 
 /**

@@ -14,6 +14,8 @@ export interface ReportContext {
   readonly ci: boolean;
   /** Salted identifiers; built only for `usage` and above. */
   readonly identity: Identity | undefined;
+  /** The installed versions of the packages the author listed, read when first asked for. */
+  readonly dependencies?: () => Record<string, string | null> | undefined;
 }
 
 /**
@@ -39,6 +41,12 @@ export function buildReport(delta: Delta, trigger: Trigger, context: ReportConte
     report.errors = delta.errors;
     report.ci = context.ci;
     if (identity !== undefined) report.weekId = identity.weekId(new Date(delta.end));
+    if (notEmpty(delta.durations)) report.durations = delta.durations;
+    if (notEmpty(delta.numbers)) report.numbers = delta.numbers;
+    if (notEmpty(delta.choices)) report.choices = delta.choices;
+    const dependencies = context.dependencies?.();
+    if (dependencies !== undefined) report.dependencies = dependencies;
+    if (delta.exits !== undefined) report.exits = delta.exits;
   }
   if (atLeast(context.level, 'full') && identity !== undefined) {
     report.installId = identity.installId;
@@ -46,6 +54,10 @@ export function buildReport(delta: Delta, trigger: Trigger, context: ReportConte
     if (identity.machineHash !== undefined) report.machineHash = identity.machineHash;
   }
   return report;
+}
+
+function notEmpty(values: object | undefined): values is object {
+  return values !== undefined && Object.keys(values).length > 0;
 }
 
 /** The number of calls a report (or delta) counts, for drop accounting. */

@@ -18,9 +18,10 @@ export const SCHEMA_VERSION = 1;
  * wire contract; a compile-time check keeps them equal.
  *
  * Every level carries the envelope (`schema`, `id`, `project`, `version`, `level`, `trigger`,
- * `period`, `dropped`); `basic` adds `counts`, `runtime` and `platform`; `usage` adds `errors`, `ci`
- * and `weekId`; `full` adds `installId`, `userHash` and `machineHash`. Identifiers are salted SHA-256
- * (hex): the salt never leaves the machine, and it differs per project.
+ * `period`, `dropped`); `basic` adds `counts`, `runtime` and `platform`; `usage` adds `errors`, `ci`,
+ * `weekId`, `durations`, `numbers`, `choices`, `dependencies` and `exits`; `full` adds `installId`,
+ * `userHash` and `machineHash`. Identifiers are salted SHA-256 (hex): the salt never leaves the
+ * machine, and it differs per project.
  */
 export interface Report {
   /** Schema version ({@link SCHEMA_VERSION}). */
@@ -71,6 +72,43 @@ export interface Report {
   /** Whether the process ran in CI (`usage` and above). */
   ci?: boolean;
   /**
+   * How long timed calls took (`track({ time: true })`, `instrument(x, { time: true })`), by counter
+   * name, as calls per duration bucket (`usage` and above). A bucket is named by its upper bound in
+   * milliseconds, powers of two from 1 µs (`0.001`) to about 25 days, then `+Inf`; an async call is
+   * timed until its promise settles. Never a duration itself.
+   */
+  durations?: Record<string, Histogram>;
+  /**
+   * Numbers given to `record(name, value)` (the size of a project, a file count), by name, as values
+   * per bucket (`usage` and above). A bucket is named by its inclusive upper bound: `0`, `1`, `3`, `7`,
+   * ... 2^53 - 1, then `+Inf` (the bucket `7` holds 4 to 7). Never a value itself.
+   */
+  numbers?: Record<string, Histogram>;
+  /**
+   * Values given to `choice(name, value, allowed)`, by name: how often each value of the author's
+   * `allowed` list was given, and `other` for everything else (`usage` and above).
+   */
+  choices?: Record<string, Record<string, number>>;
+  /**
+   * The installed version of each package the author listed in `dependencies`, as resolved from the
+   * author's package; `null` where it is not installed (`usage` and above).
+   */
+  dependencies?: Record<string, string | null>;
+  /**
+   * How the runs that counted something ended, and how long they ran (`usage` and above). A report
+   * made at exit carries its own run; a batch sums the runs it merges.
+   */
+  exits?: {
+    /** Runs that ended with exit code 0. */
+    normal: number;
+    /** Runs that ended with a non-zero exit code. */
+    nonZero: number;
+    /** Runs ended by a signal. */
+    signal: number;
+    /** Runs by how long they ran, from the start of the process; buckets as in `durations`. */
+    duration: Histogram;
+  };
+  /**
    * An anonymous id that changes every ISO week (`usage` and above): the salted hash of the week, so
    * an author can count weekly active installs but cannot follow one across weeks.
    */
@@ -82,3 +120,15 @@ export interface Report {
   /** The salted hash of the machine id (`full`), when the machine has one. */
   machineHash?: string;
 }
+
+/**
+ * Counts by bucket name, for the buckets that counted something: see {@link Report.durations} and
+ * {@link Report.numbers} for the bucket names.
+ */
+export type Histogram = Partial<Record<string, number>>;
+
+/** An npm package name, as npm accepts it. */
+export const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9_~-][a-z0-9._~-]*$/;
+
+/** A version as a package.json gives it (semver, prerelease and build included). */
+export const PACKAGE_VERSION = /^\d{1,9}\.\d{1,9}\.\d{1,9}(?:-[0-9A-Za-z.-]{1,64})?(?:\+[0-9A-Za-z.-]{1,64})?$/;

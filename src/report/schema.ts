@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import { lazy, lazyObject } from '../config/lazy.js';
 import { LEVELS } from '../config/level.js';
 import { DROP_REASONS, MAX_NAME_LENGTH, NAME_PATTERN } from '../registry/counter-table.js';
-import { type Report, SCHEMA_VERSION, TRIGGERS } from './report.js';
+import { DURATION_BUCKETS, SIZE_BUCKETS } from '../registry/buckets.js';
+import { PACKAGE_NAME, PACKAGE_VERSION, type Report, SCHEMA_VERSION, TRIGGERS } from './report.js';
 
 function makeReportSchema() {
   const count = z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
@@ -10,6 +11,7 @@ function makeReportSchema() {
   const counts = z.record(name, count);
   const short = z.string().check(z.minLength(1), z.maxLength(200));
   const hash = z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
+  const durations = z.partialRecord(z.enum(DURATION_BUCKETS as [string, ...string[]]), count);
   return z.object({
     schema: z.literal(SCHEMA_VERSION),
     id: z.uuid(),
@@ -32,6 +34,13 @@ function makeReportSchema() {
     ),
     errors: z.optional(counts),
     ci: z.optional(z.boolean()),
+    durations: z.optional(z.record(name, durations)),
+    numbers: z.optional(z.record(name, z.partialRecord(z.enum(SIZE_BUCKETS as [string, ...string[]]), count))),
+    choices: z.optional(z.record(name, counts)),
+    dependencies: z.optional(
+      z.record(z.string().check(z.maxLength(214), z.regex(PACKAGE_NAME)), z.nullable(z.string().check(z.regex(PACKAGE_VERSION)))),
+    ),
+    exits: z.optional(z.object({ normal: count, nonZero: count, signal: count, duration: durations })),
     weekId: hash,
     installId: hash,
     userHash: hash,

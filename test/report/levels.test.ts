@@ -27,7 +27,7 @@ const freshDir = () => join(root, String(made++));
 const ENVELOPE = ['schema', 'id', 'project', 'version', 'level', 'trigger', 'period', 'dropped'];
 const ADDED: Record<Level, string[]> = {
   basic: ['counts', 'runtime', 'platform'],
-  usage: ['errors', 'ci', 'weekId'],
+  usage: ['errors', 'ci', 'weekId', 'durations', 'numbers', 'choices', 'dependencies', 'exits'],
   full: ['installId', 'userHash', 'machineHash'],
 };
 const allowed = (level: Level) => [...ENVELOPE, ...LEVELS.slice(0, LEVELS.indexOf(level) + 1).flatMap((l) => ADDED[l])];
@@ -46,12 +46,16 @@ function delta(end = Date.UTC(2026, 2, 4, 12)): Delta {
     dropped: { invalid: 2 },
     start: end - 3600_000,
     end,
+    durations: { 'Client#query': { '0.512': 2, '1.024': 1 } },
+    numbers: { 'project.files': { '63': 1 } },
+    choices: { 'input.format': { hic: 2, other: 1 } },
+    exits: { normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 1 } },
   };
 }
 
 const salt = { salt: randomBytes(32), source: 'file' as const };
 function context(level: Level, identity: Identity | undefined = createIdentity('acme-sdk', salt, 'machine-1'), project = 'acme-sdk'): ReportContext {
-  return { project, version: '1.4.0', level, facts: environmentFacts(), ci: false, identity };
+  return { project, version: '1.4.0', level, facts: environmentFacts(), ci: false, identity, dependencies: () => ({ zod: '4.1.0', react: null }) };
 }
 
 function build(level: Level, identity?: Identity, end?: number, project?: string): Report {
