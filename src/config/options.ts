@@ -1,6 +1,4 @@
-import * as z from 'zod/mini';
 import { TIMER_INTERVAL_BOUNDS } from './env.js';
-import { lazy } from './lazy.js';
 import type { Level } from './level.js';
 import type { Transport } from '../transports/transport.js';
 
@@ -57,54 +55,67 @@ export interface ResolvedOptions {
 }
 
 const PROJECT = /^[a-z0-9@/._-]{1,100}$/;
-const NO_DOUBLE_DOT = /^(?![\s\S]*\.\.)/;
-const NOT_EMPTY = /^[\s\S]/;
-const AT_MOST_100 = /^[\s\S]{0,100}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Accepts what the `Transport` interface describes: an object with a `send()` method. */
 const isTransport = (t: unknown): boolean => typeof t === 'object' && t !== null && typeof (t as Transport).send === 'function';
 
+const isWholeNumber = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n);
+
 /**
- * One zod schema per option, each built the first time an author passes that option: a cold zod
- * spends milliseconds compiling the code paths of every kind of schema it builds (objects, unions,
- * defaults), and a typical call passes three options. What is not passed takes its default unchecked.
+ * What is wrong with one option's value, each problem as `[path, message]`; none when it is fine.
+ * Written as plain checks rather than with a schema library: they run in every host's start-up, where
+ * a cold zod cost milliseconds (and 29 KB of the bundle) for a handful of values. zod remains the
+ * report's wire contract (`tallyho/schema`).
  */
-const fields = {
-  // The two options every call passes are checked by patterns only: each further kind of check
-  // (length, refinement) costs a cold zod a few tenths of a millisecond to compile.
-  project: lazy(() =>
-    z.string({ error: 'is required: a string such as "acme-sdk"' }).check(
-      z.regex(PROJECT, { error: 'may use only a-z 0-9 @ / . _ - (1 to 100 characters)' }),
-      z.regex(NO_DOUBLE_DOT, { error: 'must not contain ".."' }),
-    ),
-  ),
-  version: lazy(() =>
-    z.string({ error: 'is required: a string such as "1.4.0"' }).check(
-      z.regex(NOT_EMPTY, { error: 'must not be empty' }),
-      z.regex(AT_MOST_100, { error: 'must be at most 100 characters' }),
-    ),
-  ),
-  transports: lazy(() =>
-    z.array(z.custom<Transport>(isTransport, { error: 'must be transports such as httpTransport(url) or consoleTransport(): objects with a send() method' }), {
-      error: 'must be an array of transports',
-    }),
-  ),
-  level: lazy(() => z.enum(['basic', 'usage', 'full'], { error: 'must be "basic", "usage" or "full"' })),
-  timer: lazy(() =>
-    z.union([z.literal(false), z.object({ intervalSec: z.int().check(z.gte(TIMER_INTERVAL_BOUNDS.min), z.lte(TIMER_INTERVAL_BOUNDS.max)) })], {
-      error: `must be false or { intervalSec: n } with n a whole number from ${TIMER_INTERVAL_BOUNDS.min} to ${TIMER_INTERVAL_BOUNDS.max}`,
-    }),
-  ),
-  consent: lazy(() => z.enum(['opt-out', 'opt-in'], { error: 'must be "opt-out" or "opt-in"' })),
-  optOutEnv: lazy(() =>
-    z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name such as ACME_TELEMETRY_DISABLED' })),
-  ),
-  notice: lazy(() => z.string().check(z.maxLength(1000, { error: 'must be at most 1,000 characters' }))),
-  maxNames: lazy(() => z.int({ error: 'must be a whole number' }).check(z.gte(1), z.lte(100_000))),
+type Check = (value: unknown) => [path: string, message: string][];
+
+const TIMER_MESSAGE = `must be false or { intervalSec: n } with n a whole number from ${TIMER_INTERVAL_BOUNDS.min} to ${TIMER_INTERVAL_BOUNDS.max}`;
+const TRANSPORT_MESSAGE = 'must be transports such as httpTransport(url) or consoleTransport(): objects with a send() method';
+
+const checks: { readonly [K in keyof ResolvedOptions]-?: Check } = {
+  project: (value) => {
+    if (typeof value !== 'string') return [['', 'is required: a string such as "acme-sdk"']];
+    const problems: [string, string][] = [];
+    if (!PROJECT.test(value)) problems.push(['', 'may use only a-z 0-9 @ / . _ - (1 to 100 characters)']);
+    if (value.includes('..')) problems.push(['', 'must not contain ".."']);
+    return problems;
+  },
+  version: (value) => {
+    if (typeof value !== 'string') return [['', 'is required: a string such as "1.4.0"']];
+    if (value.length === 0) return [['', 'must not be empty']];
+    return value.length > 100 ? [['', 'must be at most 100 characters']] : [];
+  },
+  transports: (value) => {
+    if (!Array.isArray(value)) return [['', 'must be an array of transports']];
+    const problems: [string, string][] = [];
+    value.forEach((t, i) => {
+      if (!isTransport(t)) problems.push([`.${i}`, TRANSPORT_MESSAGE]);
+    });
+    return problems;
+  },
+  level: (value) => (value === 'basic' || value === 'usage' || value === 'full' ? [] : [['', 'must be "basic", "usage" or "full"']]),
+  timer: (value) => {
+    if (value === false) return [];
+    const { min, max } = TIMER_INTERVAL_BOUNDS;
+    const n = typeof value === 'object' && value !== null ? (value as { intervalSec?: unknown }).intervalSec : undefined;
+    return Array.isArray(value) || !isWholeNumber(n) || n < min || n > max ? [['', TIMER_MESSAGE]] : [];
+  },
+  consent: (value) => (value === 'opt-out' || value === 'opt-in' ? [] : [['', 'must be "opt-out" or "opt-in"']]),
+  optOutEnv: (value) =>
+    typeof value === 'string' && ENV_NAME.test(value) ? [] : [['', 'must be an environment variable name such as ACME_TELEMETRY_DISABLED']],
+  notice: (value) => {
+    if (typeof value !== 'string') return [['', 'must be a string of at most 1,000 characters']];
+    return value.length > 1000 ? [['', 'must be at most 1,000 characters']] : [];
+  },
+  maxNames: (value) => {
+    if (!isWholeNumber(value)) return [['', 'must be a whole number']];
+    return value < 1 || value > 100_000 ? [['', 'must be a whole number from 1 to 100,000']] : [];
+  },
 };
 
 /** What an option not passed stands for; `undefined` for those that stay unset. `project` and `version` have none. */
-const DEFAULTS: { readonly [K in keyof typeof fields]?: ResolvedOptions[K] } = {
+const DEFAULTS: { readonly [K in keyof ResolvedOptions]?: ResolvedOptions[K] } = {
   transports: [],
   level: 'usage',
   timer: false,
@@ -125,15 +136,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const given = options as Record<string, unknown>;
   const resolved: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const key of Object.keys(fields) as (keyof typeof fields)[]) {
+  for (const key of Object.keys(checks) as (keyof ResolvedOptions)[]) {
     const value = given[key];
     if (value === undefined && !REQUIRED.has(key)) {
       if (DEFAULTS[key] !== undefined) resolved[key] = DEFAULTS[key];
       continue;
     }
-    const result = fields[key]().safeParse(value);
-    if (result.success) resolved[key] = result.data;
-    else for (const issue of result.error.issues) problems.push(`option "${[key, ...issue.path].join('.')}" ${issue.message}`);
+    const found = checks[key](value);
+    if (found.length === 0) resolved[key] = key === 'timer' && value !== false ? { intervalSec: (value as { intervalSec: number }).intervalSec } : value;
+    for (const [path, message] of found) problems.push(`option "${key}${path}" ${message}`);
   }
   if (problems.length > 0) throw new TypeError(`tallyho: createTelemetry(): ${problems.join('; ')}`);
   return resolved as unknown as ResolvedOptions;
