@@ -57,6 +57,29 @@ const signalsWithoutProcess = {
   },
 };
 
+// What only reporting needs (src/late.ts) is its own CommonJS file, dist/late.cjs, which both bundles
+// require on first use: synchronously, because at exit an ES module can no longer `import()`. One
+// CommonJS file serves both formats, so a process that loads both twins loads the late code once.
+// src/load-late.ts imports it statically (for tests, which run the sources); here it is replaced.
+const lateLoader = (format) => ({
+  name: 'late-loader',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]load-late\.js$/ }, () => ({ path: 'load-late', namespace: 'late-loader' }));
+    b.onLoad({ filter: /.*/, namespace: 'late-loader' }, () => ({
+      loader: 'js',
+      contents:
+        format === 'cjs'
+          ? // A literal require: a host that bundles the CommonJS build takes the late code in with it.
+            `let late; export function loadLate() { return (late ??= require('./late.cjs')); } export function lateAvailable() { return true; }`
+          : `const url = new URL('./late.cjs', import.meta.url);
+             let late;
+             export function loadLate() { return (late ??= globalThis.process.getBuiltinModule('node:module').createRequire(import.meta.url)('./late.cjs')); }
+             export function lateAvailable() { try { return globalThis.process.getBuiltinModule('node:fs').existsSync(url); } catch { return false; } }`,
+    }));
+    b.onResolve({ filter: /^\.\/late\.cjs$/ }, () => ({ path: './late.cjs', external: true }));
+  },
+});
+
 // Minified: a host parses every byte of tallyho at start-up. Minifying halves the bytes (189 KB to
 // 97 KB for the main bundle) and took 1 to 2 ms off its import here. The linked source maps (positions
 // only, no copy of the sources) let `node --enable-source-maps` name tallyho's own files and lines.
@@ -80,7 +103,7 @@ for (const format of ['esm', 'cjs']) {
     target: 'node20',
     external,
     treeShaking: true,
-    plugins: format === 'esm' ? [processGlobal, builtinsByGetter, signalsWithoutProcess] : [processGlobal, signalsWithoutProcess],
+    plugins: format === 'esm' ? [processGlobal, builtinsByGetter, signalsWithoutProcess, lateLoader(format)] : [processGlobal, signalsWithoutProcess, lateLoader(format)],
     legalComments: 'linked',
     ...minified,
     define,
@@ -90,6 +113,22 @@ for (const format of ['esm', 'cjs']) {
     logLevel: 'warning',
   });
 }
+
+await build({
+  entryPoints: { late: 'src/late.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external,
+  plugins: [processGlobal],
+  ...minified,
+  define,
+  banner: { js: 'var __tallyhoModuleFile = __filename;' },
+  logLevel: 'warning',
+});
 
 // The command and the detached sender: ESM programs, each one file.
 await build({

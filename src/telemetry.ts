@@ -9,18 +9,15 @@ import { firstRun } from './consent/first-run.js';
 import { createTrack, type TrackDecorator, type TrackOptions } from './decorators/track.js';
 import { recordGone } from './consent/gone.js';
 import { currentConsent } from './consent/current-consent.js';
-import { createReporter, type FlushResult } from './delivery/reporter.js';
-import { launchSender } from './delivery/sender-launch.js';
-import { Spool } from './delivery/spool.js';
-import { cachedIdentity, type Identity, lazyIdentity, loadSalt } from './identity/identity.js';
+import type { FlushResult, Reporter } from './delivery/reporter.js';
+import type { Identity } from './identity/identity.js';
 import { readMachineId } from './identity/machine-id.js';
-import { count } from './registry/counter-table.js';
+import { type Late, lateAvailable, loadLate } from './load-late.js';
+import { lazy } from './config/lazy.js';
+import { count, type CounterTable, isIdle } from './registry/counter-table.js';
 import { sharedState, tableFor, type TestKitHook } from './registry/shared-state.js';
 import { atLeast, type Level } from './config/level.js';
-import { environmentFacts } from './report/environment.js';
-import { retryingTransport } from './transports/retrying.js';
 import { serverRuntimeSupport } from './runtime/support.js';
-import { transportFromSpec } from './transports/transport-spec.js';
 import type { Transport } from './transports/transport.js';
 import { errorText } from './config/error-text.js';
 
@@ -114,6 +111,10 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   // permission, tallyho is off and says why.
   const unsupported = serverRuntimeSupport();
   if (unsupported !== undefined) return unsupportedTelemetry(resolved, { enabled: false, ...unsupported });
+  if (!lateAvailable()) {
+    const reason = "off: tallyho's late.cjs is missing from beside its bundle (a copy of tallyho's ES module build must keep its dist files together)";
+    return unsupportedTelemetry(resolved, { enabled: false, rule: 'incomplete-package', reason });
+  }
   const env = readEnv();
   const log = createLog(resolved.project, { debug: env.debug, showMe: env.showMe !== undefined });
   for (const warning of env.warnings) log.warn(warning);
@@ -155,7 +156,7 @@ function timerSeconds(resolved: ResolvedOptions, env: EnvFacts): number | false 
 function saveConsent(home: Home, resolved: ResolvedOptions, allow: boolean, log: Log): boolean {
   try {
     writeProjectConsent(home, resolved.project, allow);
-    if (!allow) new Spool(homePaths.spool(home, resolved.project)).purge();
+    if (!allow) new (loadLate().Spool)(homePaths.spool(home, resolved.project)).purge();
     log.debug(`consent for ${resolved.project} saved: ${allow ? 'in' : 'out'}`);
     return true;
   } catch (error) {
@@ -207,11 +208,10 @@ function enabledTelemetry(
   const { project, version } = resolved;
   const underKit = kit !== undefined;
   const authorTransports = resolved.transports.map((t) => withEndpoint(t, env));
-  const transports: readonly Transport[] = underKit
-    ? [{ name: 'tallyho/testing', send: (report) => (kit.receive(report), Promise.resolve({ kind: 'success' as const })) }]
-    : authorTransports.map((t) => retryingTransport(t, { deadlineMs: FLUSH_DEADLINE_MS }));
   const status = describe(resolved, env, decision, authorTransports);
-  const identity = underKit || !atLeast(status.level, 'usage') ? undefined : identityFor(project, status.level, env, home, log);
+  // Read now, where it is used at all: never on the exit path (macOS and Windows need a command for it).
+  const saltType = env.saltType ?? 'random';
+  const machineId = !underKit && (status.level === 'full' || (atLeast(status.level, 'usage') && saltType === 'machine')) ? readMachineId() : undefined;
   if (!underKit) {
     const { notice, consent, optOutEnv } = resolved;
     firstRun(
@@ -227,19 +227,27 @@ function enabledTelemetry(
   const current = (): ConsentDecision =>
     withdrawn ? { enabled: false, rule: 'project-optout', reason: `${project} was opted out by the program (setConsent(false))` } : decide();
   const table = tableFor(project, Date.now());
-  const reporter = createReporter({
-    table,
-    context: { project, version, level: status.level, facts: environmentFacts(), ci: env.ci, identity },
-    consent: resolved.consent,
-    optOutEnv: resolved.optOutEnv,
-    transports,
-    showMe: env.showMe,
-    dryRun: env.dryRun,
-    log,
-    spool: underKit ? undefined : new Spool(homePaths.spool(home, project)),
-    consentHolds: () => current().enabled,
-    onGone: () => recordGone(home, project, version),
-    launchSender: () => launchSender(home, log),
+  // The reporter and everything it uses load with the first flush, or at exit when something was counted.
+  const reporter = lazyReporter(table, () => {
+    const late = loadLate();
+    const transports: readonly Transport[] = underKit
+      ? [{ name: 'tallyho/testing', send: (report) => (kit.receive(report), Promise.resolve({ kind: 'success' as const })) }]
+      : authorTransports.map((t) => late.retryingTransport(t, { deadlineMs: FLUSH_DEADLINE_MS }));
+    const identity = underKit || !atLeast(status.level, 'usage') ? undefined : identityFor(late, project, status.level, saltType, machineId, home, log);
+    return late.createReporter({
+      table,
+      context: { project, version, level: status.level, facts: late.environmentFacts(), ci: env.ci, identity },
+      consent: resolved.consent,
+      optOutEnv: resolved.optOutEnv,
+      transports,
+      showMe: env.showMe,
+      dryRun: env.dryRun,
+      log,
+      spool: underKit ? undefined : new late.Spool(homePaths.spool(home, project)),
+      consentHolds: () => current().enabled,
+      onGone: () => recordGone(home, project, version),
+      launchSender: () => late.launchSender(home, log),
+    });
   });
 
   let detachExit = underKit
@@ -307,16 +315,38 @@ function withEndpoint(transport: Transport, env: EnvFacts): Transport {
     (spec?.type === 'http' && env.endpoint !== undefined) ||
     (spec?.type === 'otlp' && spec.useOtelEnv === true && env.otlp.endpoint !== undefined);
   if (!applies) return transport;
-  const rebuilt = transportFromSpec(spec, env);
+  const rebuilt = loadLate().transportFromSpec(spec, env);
   return 'transport' in rebuilt ? rebuilt.transport : transport;
 }
 
+/**
+ * A reporter made on first use. At exit with nothing counted and nothing made, there is nothing to
+ * report, and the late code is not loaded for it.
+ */
+function lazyReporter(table: CounterTable, make: () => Reporter): Reporter {
+  const real = lazy(make);
+  let made = false;
+  const get = (): Reporter => ((made = true), real());
+  return {
+    flush: (trigger, signal) => get().flush(trigger, signal),
+    flushAtExit(trigger) {
+      if (!made && isIdle(table)) return;
+      get().flushAtExit(trigger);
+    },
+  };
+}
+
 /** Salted identifiers, for `usage` and above; the machine id only where it is used (`full`, or a machine salt). */
-function identityFor(project: string, level: Level, env: EnvFacts, home: Home, log: Log): Identity {
-  const saltType = env.saltType ?? 'random';
-  // Read now, where it is used at all: never on the exit path (macOS and Windows need a command for it).
-  const machineId = level === 'full' || saltType === 'machine' ? readMachineId() : undefined;
-  return lazyIdentity(() =>
-    cachedIdentity(home, project, loadSalt(home, saltType, machineId, log), level === 'full' ? machineId : undefined, log),
+function identityFor(
+  late: Late,
+  project: string,
+  level: Level,
+  saltType: 'random' | 'machine',
+  machineId: string | undefined,
+  home: Home,
+  log: Log,
+): Identity {
+  return late.lazyIdentity(() =>
+    late.cachedIdentity(home, project, late.loadSalt(home, saltType, machineId, log), level === 'full' ? machineId : undefined, log),
   );
 }

@@ -18,7 +18,8 @@ export type ConsentRule =
   | 'endpoint-gone'
   | 'test-kit'
   | 'unsupported-runtime'
-  | 'no-permission';
+  | 'no-permission'
+  | 'incomplete-package';
 
 /** On or off, the rule that decided it, and a sentence a user can act on. */
 export interface ConsentDecision {
