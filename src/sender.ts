@@ -1,10 +1,11 @@
 // The detached sender: started at a host's exit, it delivers the reports waiting in the spool and
 // exits within its watchdog, whatever the network does. It loads tallyho's own code only.
-import { rmSync, readdirSync, readFileSync } from 'node:fs';
+import { rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEnv } from './config/env.js';
-import { homePaths } from './config/home.js';
+import { homePaths, homeProblem } from './config/home.js';
 import { createLog } from './config/log.js';
+import { readTrustedFile } from './config/trusted-files.js';
 import { deliverSpooled } from './delivery/deliver-spooled.js';
 import { recordGone } from './consent/gone.js';
 import { currentConsent } from './consent/current-consent.js';
@@ -19,6 +20,8 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
   const env = readEnv();
   const log = createLog('sender', { debug: env.debug, showMe: false });
   const started = Date.now();
+  // A home that someone else can write into holds nothing this process may act on.
+  if (homeProblem(home) !== undefined) return;
   if (!takeSenderLock(home, started)) return;
   // Sending stops a margin before the watchdog, so that files are put back in order before it fires.
   const budgetEnd = started + watchdogMs - Math.min(3000, watchdogMs * 0.2);
@@ -79,7 +82,8 @@ function safeReaddir(dir: string): string[] {
 
 function releaseLock(path: string): void {
   try {
-    if ((JSON.parse(readFileSync(path, 'utf8')) as { pid?: number }).pid === process.pid) rmSync(path, { force: true });
+    const read = readTrustedFile(path);
+    if (read.kind === 'ok' && (JSON.parse(read.text) as { pid?: number }).pid === process.pid) rmSync(path, { force: true });
   } catch {
     // Gone already.
   }

@@ -1,11 +1,12 @@
 import { onExit } from 'signal-exit';
 import { type EnvFacts, readEnv } from './config/env.js';
-import { type Home, homePaths, resolveHome } from './config/home.js';
+import { type Home, homePaths, homeProblem, resolveHome } from './config/home.js';
 import { createLog, type Log } from './config/log.js';
 import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from './config/options.js';
 import { writeProjectConsent } from './consent/consent-files.js';
 import type { ConsentDecision, ConsentRule } from './consent/decide.js';
 import { firstRun } from './consent/first-run.js';
+import { listKnownProjects } from './consent/known-projects.js';
 import { createTrack, type TrackDecorator, type TrackOptions } from './decorators/track.js';
 import { recordGone } from './consent/gone.js';
 import { currentConsent } from './consent/current-consent.js';
@@ -127,7 +128,21 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   };
   const decision = decide();
   log.debug(`${decision.enabled ? 'on' : 'off'}: ${decision.reason}`);
+  if (env.debug) warnUnknownNames(env, home, resolved.project, decision, log);
   return decision.enabled ? enabledTelemetry(resolved, env, log, home, decision, decide, kit) : disabledTelemetry(resolved, env, log, home, decision);
+}
+
+/**
+ * A name in TALLYHO_OPTOUT or TALLYHO_OPTIN that matches no project seen on this machine is most
+ * likely a typo, which would leave a project on that the user meant to turn off: said under debug.
+ */
+function warnUnknownNames(env: EnvFacts, home: Home, project: string, decision: ConsentDecision, log: Log): void {
+  if (env.optOut.length === 0 && env.optIn.length === 0) return;
+  const seen = new Set([project]);
+  if (decision.rule !== 'unsafe-home') for (const known of listKnownProjects(home)) seen.add(known.project);
+  for (const [variable, names] of [['TALLYHO_OPTOUT', env.optOut], ['TALLYHO_OPTIN', env.optIn]] as const) {
+    for (const name of names) if (!seen.has(name)) log.debug(`${variable} names ${JSON.stringify(name)}, which matches no project seen on this machine`);
+  }
 }
 
 function describe(resolved: ResolvedOptions, env: EnvFacts, decision: ConsentDecision, transports: readonly Transport[]): TelemetryStatus {
@@ -154,6 +169,11 @@ function timerSeconds(resolved: ResolvedOptions, env: EnvFacts): number | false 
 }
 
 function saveConsent(home: Home, resolved: ResolvedOptions, allow: boolean, log: Log): boolean {
+  const unsafe = homeProblem(home);
+  if (unsafe !== undefined) {
+    log.warn(`consent for ${resolved.project} not saved: tallyho's folder is not safe to use (${unsafe})`);
+    return false;
+  }
   try {
     writeProjectConsent(home, resolved.project, allow);
     if (!allow) new (loadLate().Spool)(homePaths.spool(home, resolved.project)).purge();

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { readEnv } from '../config/env.js';
 import { readJsonFile } from '../config/files.js';
-import { type Home, homePaths, resolveHome } from '../config/home.js';
+import { type Home, homePaths, homeProblem, resolveHome } from '../config/home.js';
 import { writeGlobalSwitch, writeProjectConsent } from '../consent/consent-files.js';
 import { currentConsent } from '../consent/current-consent.js';
 import { listKnownProjects, readKnownProject } from '../consent/known-projects.js';
@@ -70,6 +70,11 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
     const bad = names.find((n) => !PROJECT.test(n) || n.includes('..'));
     if (bad !== undefined) throw new UsageError(`"${bad}" is not a project name (a-z 0-9 @ / . _ -)`);
   };
+  // Writing switches into a folder that someone else can also write would protect nothing.
+  const safeHome = () => {
+    const problem = homeProblem(home);
+    if (problem !== undefined) throw new Error(`tallyho's folder is not safe to use: ${problem}. Fix its owner and mode, or set TALLYHO_HOME to a folder only you can write.`);
+  };
   const one = (): string => {
     if (names.length !== 1) throw new UsageError(`usage: tallyho ${command} <project>`);
     checkNames();
@@ -98,6 +103,7 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
     case 'enable': {
       allowFlags();
       if (names.length > 0) throw new UsageError(`usage: tallyho ${command} (for one project: tallyho ${command === 'disable' ? 'optout' : 'optin'} <project>)`);
+      safeHome();
       writeGlobalSwitch(home, command === 'enable');
       if (command === 'disable') {
         const purged = spools(home).reduce((n, s) => n + s.spool.purge(), 0);
@@ -111,6 +117,7 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
     case 'optin': {
       allowFlags();
       const project = one();
+      safeHome();
       writeProjectConsent(home, project, command === 'optin');
       if (command === 'optout') {
         const purged = new Spool(homePaths.spool(home, project)).purge();
@@ -123,6 +130,7 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
     case 'show': {
       allowFlags();
       checkNames();
+      safeHome();
       let shown = 0;
       for (const { project, spool } of spools(home, names)) {
         for (const entry of spool.list()) {
@@ -137,6 +145,7 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
     case 'purge': {
       allowFlags();
       checkNames();
+      safeHome();
       const purged = spools(home, names).reduce((n, s) => n + s.spool.purge(), 0);
       out.write(`tallyho: ${purged} waiting report${purged === 1 ? '' : 's'} deleted.\n`);
       return 0;
@@ -149,6 +158,8 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
 /** What `tallyho status --json` prints. */
 export interface StatusReport {
   readonly home: Home;
+  /** Why tallyho's folder is not safe to use (every project is then off), if it is not. */
+  readonly unsafeHome?: string;
   readonly globalSwitch: 'on' | 'off' | 'unreadable';
   readonly projects: readonly {
     readonly project: string;
@@ -168,8 +179,10 @@ function statusReport(home: Home, named: readonly string[], cwd: string): Status
   const settings = readJsonFile(homePaths.settings(home));
   const globalSwitch = settings.kind === 'absent' ? 'on' : settings.kind === 'ok' ? (settings.value.disabled === true ? 'off' : 'on') : 'unreadable';
   const projects = named.length > 0 ? [...named] : knownProjectNames(home);
+  const unsafeHome = homeProblem(home);
   return {
     home,
+    ...(unsafeHome === undefined ? {} : { unsafeHome }),
     globalSwitch,
     projects: projects.map((project) => {
       const known = readKnownProject(home, project);
@@ -194,6 +207,7 @@ function formatStatus(report: StatusReport): string {
   const lines = [
     `tallyho ${VERSION}; files in ${report.home.config} (waiting reports in ${report.home.cache})`,
     `global switch: ${report.globalSwitch}${report.globalSwitch === 'on' ? ' (turn off for every project: tallyho disable)' : ' (tallyho enable to undo)'}`,
+    ...(report.unsafeHome === undefined ? [] : [`not safe to use, so every project is off: ${report.unsafeHome}`]),
     '',
   ];
   if (report.projects.length === 0) lines.push('No project has reported from this machine yet. Name one: tallyho status <project>', '');

@@ -1,4 +1,5 @@
 import { isCI as ciVendorsSay } from './ci.js';
+import { resolve } from 'node:path';
 import { type Env, envValue } from './env-value.js';
 import { isLevel, type Level } from './level.js';
 import type { FolderVariables } from './home.js';
@@ -15,7 +16,9 @@ export type ShowMe = { readonly to: 'stderr' } | { readonly to: 'file'; readonly
 export interface EnvFacts {
   readonly doNotTrack: boolean;
   readonly disable: boolean;
+  /** `TALLYHO_OPTOUT`'s projects, lowercase (separated by commas or whitespace). */
   readonly optOut: readonly string[];
+  /** `TALLYHO_OPTIN`'s projects, lowercase (separated by commas or whitespace). */
   readonly optIn: readonly string[];
   readonly level: Level | undefined;
   readonly showMe: ShowMe | undefined;
@@ -95,8 +98,8 @@ export function readEnv(env: Env = process.env, isCI: boolean = ciVendorsSay(env
   };
   // For an opt-out variable, anything set that is not plainly "no" means off: never track by accident.
   const optOutFlag = (v: string | undefined): boolean => v !== undefined && !FALSY.has(v.toLowerCase());
-  const list = (v: string | undefined): string[] =>
-    v === undefined ? [] : v.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  // Project names are lowercase by rule: `ADV-LIB` means adv-lib. Commas, spaces or both separate them.
+  const list = (v: string | undefined): string[] => (v === undefined ? [] : v.toLowerCase().split(/[\s,]+/).filter((p) => p !== ''));
 
   let level: Level | undefined;
   if (raw.TALLYHO_LEVEL !== undefined) {
@@ -109,7 +112,8 @@ export function readEnv(env: Env = process.env, isCI: boolean = ciVendorsSay(env
   if (raw.TALLYHO_SHOW_ME !== undefined) {
     const word = raw.TALLYHO_SHOW_ME.toLowerCase();
     if (TRUTHY.has(word) || word === 'stderr') showMe = { to: 'stderr' };
-    else if (!FALSY.has(word)) showMe = { to: 'file', path: raw.TALLYHO_SHOW_ME };
+    // Resolved now: a later process.chdir() must not move where reports are shown.
+    else if (!FALSY.has(word)) showMe = { to: 'file', path: resolve(raw.TALLYHO_SHOW_ME) };
   }
 
   let timerIntervalSec: number | undefined;

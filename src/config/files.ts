@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from './random.js';
+import { readTrustedFile } from './trusted-files.js';
 
 /** The format version of every file tallyho writes; a copy leaves files of a newer format alone. */
 export const FILE_FORMAT = 1;
@@ -12,16 +13,16 @@ export type ReadResult =
   | { readonly kind: 'newer'; readonly format: number }
   | { readonly kind: 'unreadable'; readonly why: string };
 
-/** Reads a tallyho JSON file and checks its format version. Never throws. */
+/**
+ * Reads a tallyho JSON file and checks its format version. Never throws, never blocks: only a regular
+ * file that this user owns and nobody else can write is read (see trusted-files); anything else is
+ * `unreadable`, with why.
+ */
 export function readJsonFile(path: string): ReadResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'absent' };
-    return { kind: 'unreadable', why: code ?? 'read failed' };
-  }
+  const read = readTrustedFile(path);
+  if (read.kind === 'absent') return { kind: 'absent' };
+  if (read.kind === 'untrusted') return { kind: 'unreadable', why: read.why };
+  const text = read.text;
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'unreadable', why: 'not a JSON object' };

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { projectFileName } from './options.js';
+import { folderProblem } from './trusted-files.js';
 
 /** Where tallyho keeps its files on this machine. Every copy of tallyho shares them. */
 export interface Home {
@@ -26,7 +27,12 @@ export interface FolderVariables {
  * is the one reader of the environment.
  */
 export function resolveHome(override: string | undefined, folders: FolderVariables = {}): Home {
-  if (override !== undefined) return { config: override, cache: join(override, 'cache') };
+  if (override !== undefined) {
+    // Resolved once, here: a relative TALLYHO_HOME means relative to the working directory at
+    // creation, and a later process.chdir() moves nothing.
+    const config = resolve(override);
+    return { config, cache: join(config, 'cache') };
+  }
   const home = homedir();
   switch (process.platform) {
     case 'darwin':
@@ -42,6 +48,16 @@ export function resolveHome(override: string | undefined, folders: FolderVariabl
         cache: join(folders.XDG_CACHE_HOME ?? join(home, '.cache'), 'tallyho'),
       };
   }
+}
+
+/**
+ * Why this home must not be used, or `undefined` when it may: each of its folders that exists is owned
+ * by this user and writable by nobody else, and so is every folder above it (or it is root's, or
+ * sticky). A home someone else could write into could opt the user in, fix their salt, or plant
+ * reports; tallyho then stays off and says why.
+ */
+export function homeProblem(home: Home): string | undefined {
+  return folderProblem(home.config) ?? folderProblem(home.cache);
 }
 
 /** The paths of every file tallyho keeps. */

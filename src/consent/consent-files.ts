@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readJsonFile, writeJsonFile } from '../config/files.js';
-import { type Home, homePaths } from '../config/home.js';
+import { type Home, homePaths, homeProblem } from '../config/home.js';
 import type { ConsentFiles } from './decide.js';
 
 /** The file a team commits to opt a whole project directory tree out. */
@@ -10,6 +10,9 @@ export const DIRECTORY_FILE = '.tallyho-do-not-track';
 /** Reads the persisted switches and looks for a directory opt-out file from `cwd` up. Never throws. */
 export function readConsentFiles(home: Home, project: string, cwd: string): ConsentFiles {
   const unreadable: string[] = [];
+  // Nothing in a home that someone else could write into is read: not even a switch that says off.
+  const unsafeHome = homeProblem(home);
+  if (unsafeHome !== undefined) return { globalDisabled: false, project: undefined, directoryFile: undefined, unreadable, unsafeHome };
 
   const settingsPath = homePaths.settings(home);
   const settings = readJsonFile(settingsPath);
@@ -23,9 +26,13 @@ export function readConsentFiles(home: Home, project: string, cwd: string): Cons
   const consentPath = homePaths.consent(home, project);
   const consent = readJsonFile(consentPath);
   let projectConsent: ConsentFiles['project'];
-  if (consent.kind === 'ok') projectConsent = consent.value.consent === 'in' ? 'in' : consent.value.consent === 'out' ? 'out' : 'unreadable';
-  else if (consent.kind !== 'absent') projectConsent = 'unreadable';
-  if (projectConsent === 'unreadable') unreadable.push(consentPath);
+  if (consent.kind === 'ok') {
+    projectConsent = consent.value.consent === 'in' ? 'in' : consent.value.consent === 'out' ? 'out' : 'unreadable';
+    if (projectConsent === 'unreadable') unreadable.push(`${consentPath} (an unknown consent value)`);
+  } else if (consent.kind !== 'absent') {
+    projectConsent = 'unreadable';
+    unreadable.push(`${consentPath} (${consent.kind === 'newer' ? `format ${consent.format}` : consent.why})`);
+  }
 
   const directoryFile = findDirectoryFile(cwd);
   if (directoryFile === 'unreadable') unreadable.push(`${DIRECTORY_FILE} in ${cwd} or above`);

@@ -6,6 +6,7 @@ export type ConsentRule =
   | 'tallyho-disable'
   | 'author-opt-out-env'
   | 'tallyho-optout'
+  | 'unsafe-home'
   | 'unreadable-file'
   | 'global-switch'
   | 'project-optout'
@@ -38,6 +39,8 @@ export interface ConsentFiles {
   readonly directoryFile: string | undefined | 'unreadable';
   /** Paths of files that could not be read, for the reason text. */
   readonly unreadable: readonly string[];
+  /** Why tallyho's home cannot be trusted (another user could write into it), if it cannot; then no file in it was read. */
+  readonly unsafeHome?: string | undefined;
 }
 
 /** The author's side of the decision. */
@@ -60,6 +63,9 @@ export function decideConsent(env: EnvFacts, files: ConsentFiles, options: Conse
   if (env.disable) return off('tallyho-disable', 'TALLYHO_DISABLE is set');
   if (env.optedOutBy(options.optOutEnv)) return off('author-opt-out-env', `${options.optOutEnv} is set`);
   if (env.optOut.includes(project)) return off('tallyho-optout', `TALLYHO_OPTOUT names ${project}`);
+  if (files.unsafeHome !== undefined) {
+    return off('unsafe-home', `tallyho's folder is not safe to use: ${files.unsafeHome}; off until only this user can write it (or TALLYHO_HOME names one that only this user can)`);
+  }
   if (files.globalDisabled === 'unreadable' || files.project === 'unreadable' || files.directoryFile === 'unreadable') {
     return off('unreadable-file', `could not read ${files.unreadable.join(', ') || 'a consent file'}, so off to be safe`);
   }

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtins } from '../config/builtins.js';
+import { readTrustedFile } from '../config/trusted-files.js';
 import { senderEnvironment } from '../config/env.js';
 import { writeFileAtomic } from '../config/files.js';
 import type { Home } from '../config/home.js';
@@ -35,7 +36,9 @@ export function senderLockPath(home: Home): string {
 /** True when a sender that is still within its watchdog holds the lock. */
 export function senderRunning(home: Home, now: number): boolean {
   try {
-    const { pid, startedAt } = JSON.parse(readFileSync(senderLockPath(home), 'utf8')) as { pid: number; startedAt: number };
+    const read = readTrustedFile(senderLockPath(home));
+    if (read.kind !== 'ok') return false;
+    const { pid, startedAt } = JSON.parse(read.text) as { pid: number; startedAt: number };
     if (now - startedAt > SENDER_WATCHDOG_MS + 5000) return false;
     process.kill(pid, 0);
     return true;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readEnv, senderEnvironment, TIMER_INTERVAL_BOUNDS } from '../../src/config/env.js';
@@ -125,8 +126,8 @@ describe('readEnv: TALLYHO_SHOW_ME', () => {
     expect(read({ TALLYHO_SHOW_ME: value }).showMe).toEqual({ to: 'stderr' });
   });
 
-  it.each(['/tmp/reports.jsonl', 'reports.jsonl', 'C:\\Temp\\Yes.jsonl', './On'])('%j appends to that file, path as written', (value) => {
-    expect(read({ TALLYHO_SHOW_ME: value }).showMe).toEqual({ to: 'file', path: value });
+  it.each(['/tmp/reports.jsonl', 'reports.jsonl', 'C:\\Temp\\Yes.jsonl', './On'])('%j appends to that file, resolved from the working directory once', (value) => {
+    expect(read({ TALLYHO_SHOW_ME: value }).showMe).toEqual({ to: 'file', path: resolve(value) });
   });
 
   it.each([...FALSY.flatMap(spellings), ''])('%j shows nothing', (value) => {

@@ -85,7 +85,7 @@ describe('readConsentFiles', () => {
     writeFileSync(homePaths.consent(home, P), text);
     const files = readConsentFiles(home, P, cwd);
     expect(files.project).toBe('unreadable');
-    expect(files.unreadable).toContain(homePaths.consent(home, P));
+    expect(files.unreadable.join()).toContain(homePaths.consent(home, P));
     expect(decide(home, cwd).rule).toBe('unreadable-file');
     // Another project's decision does not depend on that file.
     expect(decide(home, cwd, 'other-lib').rule).toBe('default-on');

@@ -50,6 +50,16 @@ const ROWS: Row[] = [
   { name: 'TALLYHO_OPTOUT names another project only', env: { TALLYHO_OPTOUT: 'other' }, enabled: true, rule: 'default-on', mentions: [] },
   { name: 'TALLYHO_OPTOUT before any file', env: { TALLYHO_OPTOUT: P }, files: { globalDisabled: true }, enabled: false, rule: 'tallyho-optout', mentions: ['TALLYHO_OPTOUT'] },
 
+  // A home someone else could write into: off, whatever its files say, but after the environment's opt-outs.
+  { name: 'unsafe home', files: { unsafeHome: '/tmp/th is owned by uid 1001' }, enabled: false, rule: 'unsafe-home', mentions: ['/tmp/th is owned by uid 1001'] },
+  { name: 'unsafe home beats TALLYHO_OPTIN', env: { TALLYHO_OPTIN: P }, files: { unsafeHome: '/tmp/th is writable by others', project: 'in' }, enabled: false, rule: 'unsafe-home', mentions: ['/tmp/th'] },
+  { name: 'DO_NOT_TRACK before an unsafe home', env: { DO_NOT_TRACK: '1' }, files: { unsafeHome: '/tmp/th' }, enabled: false, rule: 'do-not-track', mentions: ['DO_NOT_TRACK'] },
+
+  // TALLYHO_OPTOUT names are compared lowercase, separated by commas or whitespace.
+  { name: 'TALLYHO_OPTOUT in capitals', env: { TALLYHO_OPTOUT: 'ACME-SDK' }, enabled: false, rule: 'tallyho-optout', mentions: [P] },
+  { name: 'TALLYHO_OPTOUT separated by spaces', env: { TALLYHO_OPTOUT: `other  ${P}` }, enabled: false, rule: 'tallyho-optout', mentions: [P] },
+  { name: 'TALLYHO_OPTIN in capitals', env: { TALLYHO_OPTIN: 'Acme-SDK' }, isCI: true, enabled: true, rule: 'opted-in', mentions: [P] },
+
   // A file that cannot be read means off, even when opted in.
   { name: 'unreadable settings file', files: { globalDisabled: 'unreadable', unreadable: [BAD_SETTINGS] }, enabled: false, rule: 'unreadable-file', mentions: [BAD_SETTINGS] },
   { name: 'unreadable consent file', files: { project: 'unreadable', unreadable: ['/h/consent/acme-sdk.json'] }, enabled: false, rule: 'unreadable-file', mentions: ['/h/consent/acme-sdk.json'] },
@@ -112,7 +122,7 @@ describe('decideConsent', () => {
   it('covers every rule it can decide', () => {
     // endpoint-gone and test-kit are decided outside decideConsent (410 Gone, tallyho/testing).
     const rules: ConsentRule[] = [
-      'do-not-track', 'tallyho-disable', 'author-opt-out-env', 'tallyho-optout', 'unreadable-file', 'global-switch',
+      'do-not-track', 'tallyho-disable', 'author-opt-out-env', 'tallyho-optout', 'unsafe-home', 'unreadable-file', 'global-switch',
       'project-optout', 'directory-file', 'ci', 'test-runner', 'opt-in-required', 'opted-in', 'default-on',
     ];
     expect(new Set(ROWS.map((row) => row.rule))).toEqual(new Set(rules));
