@@ -1,4 +1,4 @@
-import { allocateCell, type Cell, type CellOwner, type CounterTable } from '../registry/counter-table.js';
+import { allocateCell, type Cell, type CellOwner, classPart, type CounterTable, explicitName, memberPart } from '../registry/counter-table.js';
 import type { WrapperInfo } from '../registry/shared-state.js';
 import { copyMetadata } from './metadata.js';
 import { errorText } from '../config/error-text.js';
@@ -81,7 +81,7 @@ function decorateStandard(sink: TrackSink, options: TrackOptions, value: unknown
     case 'method':
     case 'getter':
     case 'setter': {
-      const owner: CellOwner = options.name ?? { member: memberName(context.static, context.kind, context.name), className: undefined };
+      const owner: CellOwner = options.name !== undefined ? explicitName(options.name) : { member: memberName(context.static, context.kind, context.name), className: undefined };
       const wrapper = wrap(sink, value as Function, allocateCell(sink.table, owner));
       if (typeof owner !== 'string') {
         // A TC39 member decorator is not told its class. Learn it once, from the object that owns the
@@ -129,7 +129,7 @@ function decorateLegacy(
     const fn = descriptor[part] as unknown;
     if (typeof fn !== 'function' || sink.wrappers.has(fn)) continue;
     const kind = part === 'value' ? 'method' : part === 'get' ? 'getter' : 'setter';
-    const owner: CellOwner = options.name ?? { member: memberName(isStatic, kind, key), className: declaring };
+    const owner: CellOwner = options.name !== undefined ? explicitName(options.name) : { member: memberName(isStatic, kind, key), className: declaring };
     result[part] = wrap(sink, fn, allocateCell(sink.table, owner));
   }
   // The decorator runtime installs the wrapper after this returns.
@@ -142,7 +142,7 @@ function decorateLegacy(
  * `construct: false`, direct instantiation through a stand-in.
  */
 function decorateClass(sink: TrackSink, options: TrackOptions, cls: Function, codeName: string): Function | undefined {
-  const name = options.name ?? (codeName || 'anonymous');
+  const name = classPart(options.name ?? codeName);
   wrapMembers(sink, cls.prototype as object, name, false);
   wrapMembers(sink, cls, name, true);
   refreshShape(cls.prototype as object);
@@ -272,15 +272,15 @@ function refreshShape(holder: object): void {
   }
 }
 
-/** The class part of a counter name: the class's own name, or `anonymous` for a class without one. */
+/** The class part of a counter name: the class's own name fitted to the name rule, or `anonymous`. */
 function className(cls: Function): string {
-  return cls.name || 'anonymous';
+  return classPart(cls.name);
 }
 
 function memberName(isStatic: boolean, kind: 'method' | 'getter' | 'setter', key: string | symbol): string {
   const name = typeof key === 'symbol' ? `[${key.description ?? ''}]` : key;
   const prefix = kind === 'getter' ? 'get ' : kind === 'setter' ? 'set ' : '';
-  return `${isStatic ? '.' : '#'}${prefix}${name}`;
+  return memberPart(`${isStatic ? '.' : '#'}${prefix}${name}`);
 }
 
 /** The class whose prototype holds `wrapper`: the declaring class, even when `self` is a subclass's instance. */

@@ -30,6 +30,46 @@ export function isCounterName(name: unknown): name is string {
   return typeof name === 'string' && name.length <= MAX_NAME_LENGTH && NAME_PATTERN.test(name);
 }
 
+/** The longest class part of a name taken from code (`VeryLongClientName` in `VeryLongClientName#query`). */
+export const MAX_CLASS_PART = 100;
+/** The longest member part of a name taken from code (`#query`, `.create`, `#get value`). */
+export const MAX_MEMBER_PART = 95;
+
+const NOT_PRINTABLE = /\p{C}/gu;
+/** Marks a part that was cut short, so that a reader of the report can tell. */
+const CUT = '…';
+
+/**
+ * Fits a part of a name taken from code, at decoration time: code points that are not printable (a
+ * control or format character such as U+200D) are removed, and a part longer than `max` is cut to
+ * `max - 1` code units and ends with `…` (never inside a surrogate pair). With the class part at most
+ * {@link MAX_CLASS_PART} and the member part at most {@link MAX_MEMBER_PART}, every name built from
+ * code (`new X`, `X#m`, `X.s`) follows the name rule.
+ */
+export function fitNamePart(raw: string, max: number): string {
+  const printable = raw.normalize('NFC').replace(NOT_PRINTABLE, '');
+  if (printable.length <= max) return printable;
+  let end = max - CUT.length;
+  const last = printable.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${printable.slice(0, end)}${CUT}`;
+}
+
+/** The class part of a name from code: fitted, or `anonymous` when nothing printable is left. */
+export function classPart(raw: string): string {
+  return fitNamePart(raw, MAX_CLASS_PART) || 'anonymous';
+}
+
+/** The member part of a name from code (`#query`), fitted. */
+export function memberPart(raw: string): string {
+  return fitNamePart(raw, MAX_MEMBER_PART);
+}
+
+/** A whole name an author gave (`track({ name })`), fitted; a name with nothing printable stays empty, and is dropped as invalid. */
+export function explicitName(raw: string): string {
+  return fitNamePart(String(raw), MAX_NAME_LENGTH);
+}
+
 /**
  * The class part of a name when the class is not known yet: a TC39 method decorator is not told its
  * class, and learns it from the first instance (or, for a static, when the class is defined). Calls made
@@ -182,18 +222,26 @@ export interface Counts {
 
 /**
  * The counts since the last delta, merged by name, without resetting them. Cells that share a name
- * (two classes named alike, twin copies of a library) are summed.
+ * (two classes named alike, twin copies of a library) are summed. A cell whose name breaks the name
+ * rule is not in `counts` but in `dropped.invalid`: one bad name never costs a report its other counts.
  */
 export function snapshot(table: CounterTable): Counts {
   const counts: Record<string, number> = {};
   const errors: Record<string, number> = {};
+  let invalid = 0;
   for (const cell of table.cells) {
     if (cell.calls === 0 && cell.errors === 0) continue;
     const name = cellName(cell);
+    if (!isCounterName(name)) {
+      invalid += cell.calls;
+      continue;
+    }
     if (cell.calls !== 0) counts[name] = (counts[name] ?? 0) + cell.calls;
     if (cell.errors !== 0) errors[name] = (errors[name] ?? 0) + cell.errors;
   }
-  return { counts, errors, dropped: { ...table.dropped } };
+  const dropped = { ...table.dropped };
+  if (invalid > 0) dropped.invalid = (dropped.invalid ?? 0) + invalid;
+  return { counts, errors, dropped };
 }
 
 /** Zeroes every count and loss and starts a new period at `now`. */
