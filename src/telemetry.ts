@@ -1,4 +1,3 @@
-import { onExit } from 'signal-exit';
 import { type EnvFacts, readEnv } from './config/env.js';
 import { type Home, homePaths, homeProblem, resolveHome } from './config/home.js';
 import { createLog, type Log } from './config/log.js';
@@ -12,6 +11,7 @@ import { recordGone } from './consent/gone.js';
 import { currentConsent } from './consent/current-consent.js';
 import type { FlushResult, Reporter } from './delivery/reporter.js';
 import type { Identity } from './identity/identity.js';
+import { onProcessExit } from './delivery/exit-hook.js';
 import { readMachineId } from './identity/machine-id.js';
 import { type Late, lateAvailable, loadLate } from './load-late.js';
 import { lazy } from './config/lazy.js';
@@ -272,13 +272,12 @@ function enabledTelemetry(
 
   let detachExit = underKit
     ? () => {}
-    : onExit((_code, signal) => {
+    : onProcessExit((signal) => {
         try {
           reporter.flushAtExit(signal === null ? 'exit' : 'signal');
         } catch (error) {
           log.warn(`exit report failed: ${errorText(error)}`);
         }
-        // Never return true: that would stop signal-exit from re-raising the host's signal.
       });
   let timer: NodeJS.Timeout | undefined;
   if (status.timer !== false && !underKit) {

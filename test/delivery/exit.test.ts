@@ -105,6 +105,13 @@ describe.concurrent('a host ends the same with tallyho loaded, and reports once'
     expect(on.reports![0]).toMatchObject({ project: 'exit-fixture', trigger: 'exit', counts: HOST_COUNTS, errors: {} });
   });
 
+  it('an unsettled top-level await: exit code 13, as without tallyho', async () => {
+    const { bare, on } = await compare('unsettled-await');
+    expect(bare).toMatchObject({ code: 13, signal: null });
+    expect(on.reports).toHaveLength(1);
+    expect(on.reports![0]).toMatchObject({ trigger: 'exit', counts: HOST_COUNTS });
+  });
+
   it('uncaught exception: exit code 1, the host stack on stderr, trigger exit', async () => {
     const { bare, on } = await compare('uncaught');
     expect(bare).toMatchObject({ code: 1, signal: null });
@@ -127,6 +134,14 @@ describe.concurrent('a host ends the same with tallyho loaded, and reports once'
     const { bare, on } = await compare('signal', signal);
     expect(bare).toMatchObject({ code: null, signal });
     expect(on.stdout).toMatch(/\nready\n$/);
+    expect(on.reports).toHaveLength(1);
+    expect(on.reports![0]).toMatchObject({ trigger: 'signal', counts: HOST_COUNTS });
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s with a host that hooks exits with signal-exit too: both hooks run, the process dies by the signal', async (signal) => {
+    const { bare, on } = await compare('host-signal-exit', signal);
+    expect(bare).toMatchObject({ code: null, signal });
+    expect(bare.stdout).toMatch(new RegExp(`\\nready\\nhost hook ran: null ${signal}\\n$`));
     expect(on.reports).toHaveLength(1);
     expect(on.reports![0]).toMatchObject({ trigger: 'signal', counts: HOST_COUNTS });
   });
