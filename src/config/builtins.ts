@@ -11,5 +11,7 @@ export const builtins = {
   https: () => process.getBuiltinModule('node:https'),
   zlib: () => process.getBuiltinModule('node:zlib'),
   net: () => process.getBuiltinModule('node:net'),
+  dns: () => process.getBuiltinModule('node:dns'),
+  dgram: () => process.getBuiltinModule('node:dgram'),
   fsPromises: () => process.getBuiltinModule('node:fs/promises'),
 };

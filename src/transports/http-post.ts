@@ -1,5 +1,6 @@
 import type { ClientRequest } from 'node:http';
 import { builtins } from '../config/builtins.js';
+import { unrefLookup } from './dns-lookup.js';
 import type { SendOutcome } from './transport.js';
 import { errorText } from '../config/error-text.js';
 
@@ -105,9 +106,12 @@ function exchange(
     let answered: SendOutcome | undefined;
     const chunks: Buffer[] = [];
 
+    // Ends this request's name resolution with the request: never after its deadline, never holding the process.
+    const resolving = new AbortController();
     const finish = (outcome: SendOutcome): void => {
       if (settled) return;
       settled = true;
+      resolving.abort();
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       request?.destroy();
@@ -125,7 +129,7 @@ function exchange(
     // Loaded on first send: node:https alone costs tens of milliseconds of start-up.
     const send = target.protocol === 'https:' ? builtins.https().request : builtins.http().request;
     try {
-      request = send(target, { method: 'POST', headers, agent: false });
+      request = send(target, { method: 'POST', headers, agent: false, lookup: unrefLookup(resolving.signal) });
     } catch (error) {
       return finish({ kind: 'failure', reason: `could not send: ${errorText(error)}` });
     }
