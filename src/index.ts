@@ -16,6 +16,4 @@ export { fileTransport } from './transports/file.js';
 export type { FileTransport, FileTransportSpec } from './transports/file.js';
 export { httpTransport } from './transports/http.js';
 export type { HttpTransport, HttpTransportOptions, HttpTransportSpec } from './transports/http.js';
-export { retryingTransport } from './transports/retrying.js';
-export type { RetryingTransportOptions } from './transports/retrying.js';
 export type { SendOptions, SendOutcome, Transport, TransportSpec } from './transports/transport.js';

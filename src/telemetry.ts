@@ -19,6 +19,7 @@ import { count, type CounterTable, isIdle } from './registry/counter-table.js';
 import { sharedState, tableFor, type TestKitHook } from './registry/shared-state.js';
 import { atLeast, type Level } from './config/level.js';
 import { serverRuntimeSupport } from './runtime/support.js';
+import { rebuildableSpec } from './transports/rebuildable.js';
 import type { Transport } from './transports/transport.js';
 import { errorText } from './config/error-text.js';
 
@@ -187,13 +188,17 @@ function saveConsent(home: Home, resolved: ResolvedOptions, allow: boolean, log:
 
 /** Off: nothing registered, written, opened or spawned; `track()` returns the originals. */
 function disabledTelemetry(resolved: ResolvedOptions, env: EnvFacts, log: Log, home: Home, decision: ConsentDecision): Telemetry {
+  return offTelemetry(describe(resolved, env, decision, resolved.transports), (allow) => saveConsent(home, resolved, allow, log));
+}
+
+/** A telemetry that is off for the whole run: it counts nothing, and every flush says `off`. */
+function offTelemetry(status: TelemetryStatus, setConsent: (allow: boolean) => boolean): Telemetry {
   const off: FlushResult = { status: 'off', calls: 0, outcomes: [] };
-  const status = describe(resolved, env, decision, resolved.transports);
   return {
     track: createTrack(undefined),
     count: () => {},
     status: () => status,
-    setConsent: (allow) => saveConsent(home, resolved, allow, log),
+    setConsent,
     flush: () => Promise.resolve(off),
     shutdown: () => Promise.resolve(off),
   };
@@ -204,16 +209,7 @@ function disabledTelemetry(resolved: ResolvedOptions, env: EnvFacts, log: Log, h
  * or registered; the environment is not even looked at (it may need a permission).
  */
 function unsupportedTelemetry(resolved: ResolvedOptions, decision: ConsentDecision): Telemetry {
-  const off: FlushResult = { status: 'off', calls: 0, outcomes: [] };
-  const status = describe(resolved, readEnv({}, false), decision, resolved.transports);
-  return {
-    track: createTrack(undefined),
-    count: () => {},
-    status: () => status,
-    setConsent: () => false,
-    flush: () => Promise.resolve(off),
-    shutdown: () => Promise.resolve(off),
-  };
+  return offTelemetry(describe(resolved, readEnv({}, false), decision, resolved.transports), () => false);
 }
 
 function enabledTelemetry(
@@ -228,6 +224,11 @@ function enabledTelemetry(
   const { project, version } = resolved;
   const underKit = kit !== undefined;
   const authorTransports = resolved.transports.map((t) => withEndpoint(t, env));
+  for (const t of resolved.transports) {
+    if (t.spec !== undefined && rebuildableSpec(t) === undefined) {
+      log.debug(`${t.name} carries a spec no transport factory gave it: it is sent by this process only, and TALLYHO_ENDPOINT does not apply to it`);
+    }
+  }
   const status = describe(resolved, env, decision, authorTransports);
   // Read now, where it is used at all: never on the exit path (macOS and Windows need a command for it).
   const saltType = env.saltType ?? 'random';
@@ -329,7 +330,8 @@ function enabledTelemetry(
  * transports whose author allows it follow the OpenTelemetry exporter variables instead.
  */
 function withEndpoint(transport: Transport, env: EnvFacts): Transport {
-  const { spec } = transport;
+  // Only a transport tallyho's factories built can be rebuilt for the user: an author's own wrapper is kept as it is.
+  const spec = rebuildableSpec(transport);
   const applies =
     (spec?.type === 'http' && env.endpoint !== undefined) ||
     (spec?.type === 'otlp' && spec.useOtelEnv === true && env.otlp.endpoint !== undefined);

@@ -104,10 +104,7 @@ export interface Cell {
 }
 
 /** The counts of one period, merged by name, as a report carries them. */
-export interface Delta {
-  readonly counts: Record<string, number>;
-  readonly errors: Record<string, number>;
-  readonly dropped: Dropped;
+export interface Delta extends Counts {
   /** When the period began (ms since the epoch). */
   readonly start: number;
   /** When the period ended (ms since the epoch). */

@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { registerFactoryBuilt } from './rebuildable.js';
 import type { Transport, TransportSpec } from './transport.js';
 import { builtins } from '../config/builtins.js';
 import { errorText } from '../config/error-text.js';
@@ -31,7 +32,7 @@ export function fileTransport(path: string): FileTransport {
     throw new TypeError('fileTransport(path): path must be a non-empty file path, such as "./telemetry.jsonl"');
   }
   const absolute = resolve(path);
-  return {
+  return registerFactoryBuilt({
     name: `file ${absolute}`,
     spec: { type: 'file', path: absolute },
     async send(report, options) {
@@ -46,5 +47,5 @@ export function fileTransport(path: string): FileTransport {
         return { kind: 'failure', reason: `could not append to ${absolute}: ${errorText(error)}` };
       }
     },
-  };
+  });
 }

@@ -1,11 +1,11 @@
-import { builtins } from '../config/builtins.js';
 import type { Report } from '../report/report.js';
 import { VERSION } from '../version.js';
+import { errorText } from '../config/error-text.js';
+import { authorHeaders, authorUrl, flag, reservedHeaders, wholeNumber } from './factory-options.js';
 import { postBody } from './http-post.js';
 import { checkEndpointUrl, displayRaw, displayUrl } from './loopback.js';
 import type { SendOutcome, Transport, TransportSpec } from './transport.js';
-import { errorText } from '../config/error-text.js';
-
+import { registerFactoryBuilt } from './rebuildable.js';
 
 /** Options of {@link httpTransport}. */
 export interface HttpTransportOptions {
@@ -26,13 +26,6 @@ export interface HttpTransportOptions {
   readonly allowInsecure?: boolean;
   /** At most this many bytes of a reply are read; the connection is closed after them. Default: 65536. */
   readonly maxResponseBytes?: number;
-  /**
-   * The user's override of the URL (`TALLYHO_ENDPOINT`), held to the same `https:` rule. When it is
-   * set but invalid, nothing is sent: every send fails with a reason naming `TALLYHO_ENDPOINT`, because
-   * a user who points reports at their own proxy must never have them go to the author's URL instead.
-   * Default: none.
-   */
-  readonly endpoint?: string;
 }
 
 /**
@@ -68,22 +61,14 @@ export interface HttpTransport extends Transport {
 
 
 /** Headers whose values tallyho's own framing depends on. */
-const RESERVED_HEADERS = new Set([
-  'content-type',
-  'content-encoding',
-  'content-length',
-  'idempotency-key',
-  'user-agent',
-  'host',
-  'connection',
-  'transfer-encoding',
-]);
+const RESERVED_HEADERS = reservedHeaders('idempotency-key');
 
 
 /**
- * A transport that POSTs each report as JSON to `url`, one attempt per send; wrap it in
- * `retryingTransport()` for retries. The report's `id` goes in an `idempotency-key` header so that a
- * receiver can drop a delivery it has already taken.
+ * A transport that POSTs each report as JSON to `url`, one attempt per send: tallyho retries it
+ * (OpenTelemetry's schedule: 1 s, x1.5, at most 5 s, +/-20 % jitter, within 10 s), once, wherever it
+ * sends. The report's `id` goes in an `idempotency-key` header so that a receiver can drop a delivery
+ * it has already taken. The user's `TALLYHO_ENDPOINT`, where set, replaces `url`.
  *
  * Outcomes: 2xx is success; 429, 502, 503, 504, network errors and timeouts are retryable (with
  * `retryAfterMs` from `Retry-After`, at most 60 s); 410 is a failure with `gone: true`; any other
@@ -96,30 +81,35 @@ const RESERVED_HEADERS = new Set([
  * @throws TypeError when `url` or an option is unusable; the message says what to change.
  */
 export function httpTransport(url: string, options: HttpTransportOptions = {}): HttpTransport {
-  const settings = readOptions(options);
-  if (typeof url !== 'string') throw new TypeError('httpTransport(url): url must be a string, such as "https://telemetry.example.com/v1/reports"');
-  const checked = checkEndpointUrl(url, settings.allowInsecure);
-  if (typeof checked === 'string') {
-    throw new TypeError(
-      `httpTransport(${JSON.stringify(displayRaw(url))}): the URL ${checked}; pass an https: URL` +
-        (checked.includes('plain http:') ? ', or set allowInsecure: true for a trusted network' : ''),
-    );
-  }
+  return buildHttpTransport(url, options, undefined);
+}
 
-  const endpoint = options.endpoint?.trim() || undefined;
+/**
+ * {@link httpTransport} under the user's override of the URL (`TALLYHO_ENDPOINT`), held to the same
+ * `https:` rule: tallyho's own plumbing, for `createTelemetry` and the detached sender. The spec
+ * records the override, so that what is rebuilt from it sends where this one does. When the override
+ * is set but invalid, nothing is sent: every send fails with a reason naming `TALLYHO_ENDPOINT`,
+ * because a user who points reports at their own proxy must never have them go to the author's URL.
+ *
+ * @throws TypeError as {@link httpTransport} does.
+ */
+export function buildHttpTransport(url: string, options: HttpTransportOptions, override: string | undefined): HttpTransport {
+  const settings = readOptions(options);
+  const checked = authorUrl('httpTransport', url, settings.allowInsecure, 'https://telemetry.example.com/v1/reports');
+  const endpoint = override?.trim() || undefined;
   const spec: HttpTransportSpec = { type: 'http', url: checked.href, ...(endpoint === undefined ? {} : { endpoint }), ...settings };
   const resolved = resolveEndpoint(url, endpoint, settings.allowInsecure);
   if ('error' in resolved) {
     const reason = resolved.error;
-    return {
+    return registerFactoryBuilt({
       name: `${displayUrl(checked)} (not used: TALLYHO_ENDPOINT is invalid)`,
       spec,
       send: () => Promise.resolve({ kind: 'failure', reason }),
-    };
+    });
   }
 
   const target = new URL(resolved.url);
-  return {
+  return registerFactoryBuilt({
     name: displayUrl(target),
     spec,
     async send(report, sendOptions) {
@@ -130,7 +120,7 @@ export function httpTransport(url: string, options: HttpTransportOptions = {}): 
         return { kind: 'failure', reason: `could not send: ${errorText(error)}` };
       }
     },
-  };
+  });
 }
 
 /**
@@ -165,58 +155,19 @@ export function resolveEndpoint(
   return { url: checked.href };
 }
 
-interface Settings {
-  readonly headers: Readonly<Record<string, string>>;
-  readonly timeoutMs: number;
-  readonly gzipAboveBytes: number;
-  readonly allowInsecure: boolean;
-  readonly maxResponseBytes: number;
-}
+/** The author's options, checked, with defaults filled in: what the spec records besides the URLs. */
+type Settings = Pick<HttpTransportSpec, 'headers' | 'timeoutMs' | 'gzipAboveBytes' | 'allowInsecure' | 'maxResponseBytes'>;
 
 function readOptions(options: HttpTransportOptions): Settings {
   if (typeof options !== 'object' || options === null) throw new TypeError('httpTransport(url, options): options must be an object');
-  const allowInsecure = options.allowInsecure ?? false;
-  if (typeof allowInsecure !== 'boolean') throw new TypeError('httpTransport: allowInsecure must be true or false');
-  if (options.endpoint !== undefined && typeof options.endpoint !== 'string') {
-    throw new TypeError('httpTransport: endpoint must be a string (the value of TALLYHO_ENDPOINT) or undefined');
-  }
+  const factory = 'httpTransport';
   return {
-    headers: readHeaders(options.headers),
-    timeoutMs: wholeNumber('timeoutMs', options.timeoutMs, 5000, 1),
-    gzipAboveBytes: wholeNumber('gzipAboveBytes', options.gzipAboveBytes, 1024, 0),
-    allowInsecure,
-    maxResponseBytes: wholeNumber('maxResponseBytes', options.maxResponseBytes, 64 * 1024, 0),
+    headers: authorHeaders(factory, options.headers, RESERVED_HEADERS),
+    timeoutMs: wholeNumber(factory, 'timeoutMs', options.timeoutMs, 5000, 1),
+    gzipAboveBytes: wholeNumber(factory, 'gzipAboveBytes', options.gzipAboveBytes, 1024, 0),
+    allowInsecure: flag(factory, 'allowInsecure', options.allowInsecure, false),
+    maxResponseBytes: wholeNumber(factory, 'maxResponseBytes', options.maxResponseBytes, 64 * 1024, 0),
   };
-}
-
-function wholeNumber(name: string, value: number | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new TypeError(`httpTransport: ${name} must be a whole number of at least ${min} (default ${fallback}); got ${String(value)}`);
-  }
-  return value;
-}
-
-function readHeaders(headers: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> {
-  if (headers === undefined) return {};
-  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
-    throw new TypeError('httpTransport: headers must be an object of header names to string values');
-  }
-  const copy: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (RESERVED_HEADERS.has(name.toLowerCase())) {
-      throw new TypeError(`httpTransport: the header ${JSON.stringify(name)} is set by tallyho; remove it from headers`);
-    }
-    if (typeof value !== 'string') throw new TypeError(`httpTransport: the header ${JSON.stringify(name)} must have a string value`);
-    try {
-      builtins.http().validateHeaderName(name);
-      builtins.http().validateHeaderValue(name, value);
-    } catch {
-      throw new TypeError(`httpTransport: the header ${JSON.stringify(name)} has an invalid name or value (no spaces in names, no line breaks)`);
-    }
-    copy[name] = value;
-  }
-  return Object.freeze(copy);
 }
 
 async function post(target: URL, report: Report, settings: Settings, signal: AbortSignal): Promise<SendOutcome> {
@@ -228,5 +179,3 @@ async function post(target: URL, report: Report, settings: Settings, signal: Abo
   };
   return (await postBody(target, Buffer.from(JSON.stringify(report), 'utf8'), headers, settings, signal)).outcome;
 }
-
-export { parseRetryAfter, RETRY_AFTER_MAX_MS } from './http-post.js';

@@ -1,9 +1,10 @@
-import { builtins } from '../config/builtins.js';
 import { randomUUID } from '../config/random.js';
 import type { Report } from '../report/report.js';
 import { VERSION } from '../version.js';
 import { postBody, type PostSettings } from './http-post.js';
+import { authorHeaders, authorUrl, flag, reservedHeaders, specNumber, validHeader, wholeNumber } from './factory-options.js';
 import { checkEndpointUrl, displayRaw, displayUrl } from './loopback.js';
+import { registerFactoryBuilt } from './rebuildable.js';
 import { dataPointCount, encodeMetricsRequest } from './otlp-encode.js';
 import type { OtlpEnv } from './otlp-env.js';
 import type { SendOutcome, Transport, TransportSpec } from './transport.js';
@@ -42,11 +43,6 @@ export interface OtlpTransportOptions {
    * host, as for every other OTLP exporter in the process: it is the user's own network.
    */
   readonly useOtelEnv?: boolean;
-  /**
-   * The variables, as read where the transport runs. tallyho passes them itself when `useOtelEnv` is
-   * set; an author never needs to. Default: none.
-   */
-  readonly otelEnv?: OtlpEnv;
 }
 
 /**
@@ -85,7 +81,7 @@ export interface OtlpTransport extends Transport {
 type NotedSuccess = Extract<SendOutcome, { kind: 'success' }>;
 
 /** Headers whose values tallyho's own framing depends on. */
-const RESERVED_HEADERS = new Set(['content-type', 'content-encoding', 'content-length', 'user-agent', 'host', 'connection', 'transfer-encoding']);
+const RESERVED_HEADERS = reservedHeaders();
 
 /** A report with no counts, errors or drops (one that only carries ids) has no OTLP points to send. */
 const NOTHING_TO_SEND: NotedSuccess = { kind: 'success', note: 'nothing to send: the report counts nothing' };
@@ -116,26 +112,32 @@ const NOTHING_TO_SEND: NotedSuccess = { kind: 'success', note: 'nothing to send:
  * ```
  */
 export function otlpTransport(url: string, options: OtlpTransportOptions = {}): OtlpTransport {
+  return buildOtlpTransport(url, options, undefined);
+}
+
+/**
+ * {@link otlpTransport} under the user's OpenTelemetry exporter variables, as read where it runs:
+ * tallyho's own plumbing, for `createTelemetry` and the detached sender. They apply only when the
+ * author set `useOtelEnv`; the spec records them, so that what is rebuilt from it sends where this
+ * one does.
+ *
+ * @throws TypeError as {@link otlpTransport} does.
+ */
+export function buildOtlpTransport(url: string, options: OtlpTransportOptions, variables: OtlpEnv | undefined): OtlpTransport {
+  const factory = 'otlpTransport';
   if (typeof options !== 'object' || options === null) throw new TypeError('otlpTransport(url, options): options must be an object');
-  const allowInsecure = flag('allowInsecure', options.allowInsecure, false);
-  const useOtelEnv = flag('useOtelEnv', options.useOtelEnv, false);
-  if (typeof url !== 'string') throw new TypeError('otlpTransport(url): url must be a string, such as "https://otlp.example.com/v1/metrics"');
-  const checked = checkEndpointUrl(url, allowInsecure);
-  if (typeof checked === 'string') {
-    throw new TypeError(
-      `otlpTransport(${JSON.stringify(displayRaw(url))}): the URL ${checked}; pass an https: URL` +
-        (checked.includes('plain http:') ? ', or set allowInsecure: true for a trusted network' : ''),
-    );
-  }
-  const otelEnv = useOtelEnv ? readOtelEnvOption(options.otelEnv) : undefined;
+  const allowInsecure = flag(factory, 'allowInsecure', options.allowInsecure, false);
+  const useOtelEnv = flag(factory, 'useOtelEnv', options.useOtelEnv, false);
+  const checked = authorUrl(factory, url, allowInsecure, 'https://otlp.example.com/v1/metrics');
+  const otelEnv = useOtelEnv ? readOtelEnvOption(variables) : undefined;
   const spec: OtlpTransportSpec = {
     type: 'otlp',
     url: checked.href,
-    headers: readHeaders(options.headers, 'otlpTransport: headers'),
-    gzip: flag('gzip', options.gzip, true),
-    timeoutMs: wholeNumber('timeoutMs', options.timeoutMs, 5000, 1),
+    headers: authorHeaders(factory, options.headers, RESERVED_HEADERS),
+    gzip: flag(factory, 'gzip', options.gzip, true),
+    timeoutMs: wholeNumber(factory, 'timeoutMs', options.timeoutMs, 5000, 1),
     allowInsecure,
-    maxResponseBytes: wholeNumber('maxResponseBytes', options.maxResponseBytes, 64 * 1024, 0),
+    maxResponseBytes: wholeNumber(factory, 'maxResponseBytes', options.maxResponseBytes, 64 * 1024, 0),
     useOtelEnv,
     ...(otelEnv === undefined ? {} : { otelEnv }),
   };
@@ -143,11 +145,11 @@ export function otlpTransport(url: string, options: OtlpTransportOptions = {}): 
   const target = resolveTarget(spec, checked);
   if ('error' in target) {
     const reason = target.error;
-    return {
+    return registerFactoryBuilt({
       name: `OTLP ${displayUrl(checked)} (not used: ${target.variable} is invalid)`,
       spec,
       send: () => Promise.resolve({ kind: 'failure', reason }),
-    };
+    });
   }
   const headers: Record<string, string> = {
     ...target.headers,
@@ -159,7 +161,7 @@ export function otlpTransport(url: string, options: OtlpTransportOptions = {}): 
     gzipAboveBytes: target.gzip ? 0 : Number.POSITIVE_INFINITY,
     maxResponseBytes: spec.maxResponseBytes,
   };
-  return {
+  return registerFactoryBuilt({
     name: `OTLP ${displayUrl(target.url)}`,
     spec,
     async send(report, sendOptions) {
@@ -170,7 +172,7 @@ export function otlpTransport(url: string, options: OtlpTransportOptions = {}): 
         return { kind: 'failure', reason: `could not send: ${errorText(error)}` };
       }
     },
-  };
+  });
 }
 
 /**
@@ -187,23 +189,17 @@ export function otlpTransportFromSpec(
   otelEnv?: OtlpEnv,
 ): { readonly transport: OtlpTransport } | { readonly error: string } {
   if (typeof spec.url !== 'string') return { error: 'the otlp transport spec has no url' };
-  const number = (key: string): number | undefined => {
-    const v = spec[key];
-    return v === undefined ? undefined : typeof v === 'number' ? v : NaN;
-  };
   const recorded = spec.otelEnv as OtlpEnv | undefined;
   try {
-    return {
-      transport: otlpTransport(spec.url, {
-        headers: spec.headers as Record<string, string> | undefined,
-        gzip: spec.gzip as boolean | undefined,
-        timeoutMs: number('timeoutMs'),
-        allowInsecure: spec.allowInsecure as boolean | undefined,
-        maxResponseBytes: number('maxResponseBytes'),
-        useOtelEnv: spec.useOtelEnv as boolean | undefined,
-        otelEnv: otelEnv?.endpoint !== undefined ? otelEnv : recorded,
-      }),
+    const options: OtlpTransportOptions = {
+      headers: spec.headers as Record<string, string> | undefined,
+      gzip: spec.gzip as boolean | undefined,
+      timeoutMs: specNumber(spec, 'timeoutMs'),
+      allowInsecure: spec.allowInsecure as boolean | undefined,
+      maxResponseBytes: specNumber(spec, 'maxResponseBytes'),
+      useOtelEnv: spec.useOtelEnv as boolean | undefined,
     };
+    return { transport: buildOtlpTransport(spec.url, options, otelEnv?.endpoint !== undefined ? otelEnv : recorded) };
   } catch (error) {
     // The factory's TypeErrors are written for authors; here they describe a damaged spec.
     return { error: `unusable transport spec: ${errorText(error)}` };
@@ -288,40 +284,6 @@ function instanceId(): string {
   return processInstanceId;
 }
 
-function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TypeError(`otlpTransport: ${name} must be true or false (default ${fallback})`);
-  return value;
-}
-
-function wholeNumber(name: string, value: number | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new TypeError(`otlpTransport: ${name} must be a whole number of at least ${min} (default ${fallback}); got ${String(value)}`);
-  }
-  return value;
-}
-
-function readHeaders(headers: Readonly<Record<string, string>> | undefined, what: string): Readonly<Record<string, string>> {
-  if (headers === undefined) return {};
-  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
-    throw new TypeError(`${what} must be an object of header names to string values`);
-  }
-  const copy: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (RESERVED_HEADERS.has(name.toLowerCase())) throw new TypeError(`${what}: the header ${JSON.stringify(name)} is set by tallyho; remove it`);
-    if (typeof value !== 'string') throw new TypeError(`${what}: the header ${JSON.stringify(name)} must have a string value`);
-    try {
-      builtins.http().validateHeaderName(name);
-      builtins.http().validateHeaderValue(name, value);
-    } catch {
-      throw new TypeError(`${what}: the header ${JSON.stringify(name)} has an invalid name or value (no spaces in names, no line breaks)`);
-    }
-    copy[name] = value;
-  }
-  return Object.freeze(copy);
-}
-
 /**
  * The user's headers that can be sent: tallyho's own framing headers and unusable ones are left out,
  * not thrown for, since a throw here would send the metrics to the author's URL instead.
@@ -330,14 +292,9 @@ function usableHeaders(headers: unknown): Readonly<Record<string, string>> {
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return {};
   const usable: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (RESERVED_HEADERS.has(name.toLowerCase()) || typeof value !== 'string') continue;
-    try {
-      builtins.http().validateHeaderName(name);
-      builtins.http().validateHeaderValue(name, value);
-      usable[name] = value;
-    } catch {
-      // Left out: the reader of the variables has already named the bad entry.
-    }
+    // Left out: the reader of the variables has already named the bad entry.
+    if (RESERVED_HEADERS.has(name.toLowerCase()) || typeof value !== 'string' || !validHeader(name, value)) continue;
+    usable[name] = value;
   }
   return Object.freeze(usable);
 }
@@ -346,6 +303,7 @@ function usableHeaders(headers: unknown): Readonly<Record<string, string>> {
 function readOtelEnvOption(env: OtlpEnv | undefined): OtlpEnv | undefined {
   if (env === undefined) return undefined;
   if (typeof env !== 'object' || env === null) throw new TypeError('otlpTransport: otelEnv must be the object readOtlpEnv() returns');
+  const factory = 'otlpTransport';
   const out: { -readonly [K in keyof OtlpEnv]: OtlpEnv[K] } = {};
   if (env.endpoint !== undefined) {
     const { url, variable } = env.endpoint as { url?: unknown; variable?: unknown };
@@ -353,7 +311,7 @@ function readOtelEnvOption(env: OtlpEnv | undefined): OtlpEnv | undefined {
     out.endpoint = { url, variable };
   }
   if (env.headers !== undefined) out.headers = usableHeaders(env.headers);
-  if (env.timeoutMs !== undefined) out.timeoutMs = wholeNumber('otelEnv.timeoutMs', env.timeoutMs, 5000, 1);
-  if (env.gzip !== undefined) out.gzip = flag('otelEnv.gzip', env.gzip, true);
+  if (env.timeoutMs !== undefined) out.timeoutMs = wholeNumber(factory, 'otelEnv.timeoutMs', env.timeoutMs, 5000, 1);
+  if (env.gzip !== undefined) out.gzip = flag(factory, 'otelEnv.gzip', env.gzip, true);
   return out;
 }

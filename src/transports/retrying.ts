@@ -1,3 +1,4 @@
+import { rebuildableSpec } from './rebuildable.js';
 import type { SendOutcome, Transport } from './transport.js';
 import { errorText } from '../config/error-text.js';
 
@@ -35,8 +36,12 @@ export interface RetryingTransportOptions {
  * would pass the deadline, or the caller stops waiting, the last retryable outcome is returned so the
  * caller can keep the report for later. Success and final failures are returned at once.
  *
- * Each attempt is aborted at the deadline, so a hanging attempt cannot outlive it. The name and spec
- * are the inner transport's.
+ * Each attempt is aborted at the deadline, so a hanging attempt cannot outlive it. The name is the
+ * inner transport's, and so is the spec when the inner transport can be rebuilt from it: what is
+ * rebuilt elsewhere (the detached sender) is the inner transport, retried there in the same way.
+ *
+ * Retries are tallyho's job, applied once: `createTelemetry` wraps each author transport, the sender
+ * each rebuilt one. It is not part of the public API, so that no transport is retried twice.
  *
  * @throws TypeError when an option is out of range; the message says what to change.
  */
@@ -50,7 +55,7 @@ export function retryingTransport(inner: Transport, options: RetryingTransportOp
   const sleep = options.sleep ?? sleepUnref;
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
-  const spec = inner.spec;
+  const spec = rebuildableSpec(inner);
 
   async function send(report: Parameters<Transport['send']>[0], signal: AbortSignal): Promise<SendOutcome> {
     const deadline = now() + deadlineMs;

@@ -1,5 +1,6 @@
 import { fileTransport } from './file.js';
-import { httpTransport } from './http.js';
+import { specNumber } from './factory-options.js';
+import { buildHttpTransport, type HttpTransportOptions } from './http.js';
 import { otlpTransportFromSpec } from './otlp.js';
 import type { OtlpEnv } from './otlp-env.js';
 import type { Transport } from './transport.js';
@@ -32,21 +33,15 @@ export function transportFromSpec(
     }
     if (s.type === 'http') {
       if (typeof s.url !== 'string') return { error: 'the http transport spec has no url' };
-      const number = (key: string): number | undefined => {
-        const v = s[key];
-        return v === undefined ? undefined : typeof v === 'number' ? v : NaN;
-      };
       const endpoint = env?.endpoint ?? s.endpoint;
-      return {
-        transport: httpTransport(s.url, {
-          headers: s.headers as Record<string, string> | undefined,
-          timeoutMs: number('timeoutMs'),
-          gzipAboveBytes: number('gzipAboveBytes'),
-          maxResponseBytes: number('maxResponseBytes'),
-          allowInsecure: s.allowInsecure as boolean | undefined,
-          endpoint: typeof endpoint === 'string' ? endpoint : undefined,
-        }),
+      const options: HttpTransportOptions = {
+        headers: s.headers as Record<string, string> | undefined,
+        timeoutMs: specNumber(s, 'timeoutMs'),
+        gzipAboveBytes: specNumber(s, 'gzipAboveBytes'),
+        maxResponseBytes: specNumber(s, 'maxResponseBytes'),
+        allowInsecure: s.allowInsecure as boolean | undefined,
       };
+      return { transport: buildHttpTransport(s.url, options, typeof endpoint === 'string' ? endpoint : undefined) };
     }
     if (s.type === 'otlp') return otlpTransportFromSpec(s, env?.otlp);
     return { error: `unknown transport type ${JSON.stringify(String(s.type)).slice(0, 40)}` };

@@ -41,8 +41,11 @@ export interface SendOptions {
 
 /**
  * A transport described as plain JSON, so that a process without the host's code (the detached
- * sender) can rebuild it: `{ type: 'http', url, ... }`, `{ type: 'file', path }`. A transport without
- * one is served only by the host's own process (its next run drains what was left at exit).
+ * sender) can rebuild it: `{ type: 'http', url, ... }`, `{ type: 'file', path }`. It describes exactly
+ * what is rebuilt: tallyho's factories set it, and it is used only on the very object a factory
+ * returned. A transport without one (an author's own, or a wrapper around a factory's transport, even
+ * one that copies its spec) is served only by the host's own process: its next run drains what was
+ * left at exit.
  */
 export interface TransportSpec {
   /** Which factory rebuilds the transport: `'http'`, `'file'` or `'otlp'`. */
@@ -52,12 +55,14 @@ export interface TransportSpec {
 
 /**
  * Where reports go. Implementations never throw and never reject: every failure is an outcome.
- * Build one with a factory such as `consoleTransport()`; add behaviour by wrapping, not subclassing.
+ * Build one with a factory such as `httpTransport()`, or write your own; add behaviour by wrapping,
+ * not subclassing. Retries are tallyho's job, applied once to every transport: `send` makes one
+ * attempt and answers `retryable` when a later one may succeed.
  */
 export interface Transport {
   /** A short label for status output and debug lines, such as `https://telemetry.acme.dev/v1/reports`. */
   readonly name: string;
-  /** How the detached sender rebuilds this transport, if it can. */
+  /** How the detached sender rebuilds this transport: set by tallyho's factories, see {@link TransportSpec}. */
   readonly spec?: TransportSpec;
   /** Sends one report. */
   send(report: Report, options: SendOptions): Promise<SendOutcome>;

@@ -4,7 +4,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { otlpTransport } from '../../src/otel.js';
-import { otlpTransportFromSpec } from '../../src/transports/otlp.js';
+import { buildOtlpTransport, otlpTransportFromSpec } from '../../src/transports/otlp.js';
 import { retryingTransport } from '../../src/transports/retrying.js';
 import type { SendOutcome } from '../../src/transports/transport.js';
 import { VERSION } from '../../src/version.js';
@@ -355,11 +355,10 @@ describe('otlpTransport: the OpenTelemetry variables (useOtelEnv)', () => {
   it('sends to the user endpoint with the user headers only: the author headers stay with the author URL', async () => {
     const author = await collector();
     const user = await collector();
-    const transport = otlpTransport(author.metricsUrl, {
+    const transport = buildOtlpTransport(author.metricsUrl, {
       headers: { authorization: 'Bearer author-secret' },
       useOtelEnv: true,
-      otelEnv: { endpoint: { url: user.metricsUrl, variable: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT' }, headers: { 'x-user-key': 'u1' } },
-    });
+    }, { endpoint: { url: user.metricsUrl, variable: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT' }, headers: { 'x-user-key': 'u1' } });
     expect(transport.name).toBe(`OTLP ${user.metricsUrl}`);
     expect(await transport.send(sampleReport(), live())).toEqual({ kind: 'success' });
     expect(author.received).toHaveLength(0);
@@ -369,11 +368,10 @@ describe('otlpTransport: the OpenTelemetry variables (useOtelEnv)', () => {
 
   it('never sends the user headers to the author URL when the user names no endpoint', async () => {
     const author = await collector();
-    const transport = otlpTransport(author.metricsUrl, {
+    const transport = buildOtlpTransport(author.metricsUrl, {
       headers: { authorization: 'Bearer author' },
       useOtelEnv: true,
-      otelEnv: { headers: { 'x-user-key': 'u1' }, gzip: false, timeoutMs: 1234 },
-    });
+    }, { headers: { 'x-user-key': 'u1' }, gzip: false, timeoutMs: 1234 });
     await transport.send(sampleReport({ counts: manyCounts(4000) }), live());
     expect(author.received[0].headers.authorization).toBe('Bearer author');
     expect(author.received[0].headers['x-user-key']).toBeUndefined();
@@ -384,7 +382,7 @@ describe('otlpTransport: the OpenTelemetry variables (useOtelEnv)', () => {
   it('ignores the variables unless the author asked for them', async () => {
     const author = await collector();
     const user = await collector();
-    const transport = otlpTransport(author.metricsUrl, { otelEnv: { endpoint: { url: user.metricsUrl, variable: 'OTEL_EXPORTER_OTLP_ENDPOINT' } } });
+    const transport = buildOtlpTransport(author.metricsUrl, {}, { endpoint: { url: user.metricsUrl, variable: 'OTEL_EXPORTER_OTLP_ENDPOINT' } });
     await transport.send(sampleReport(), live());
     expect(author.received).toHaveLength(1);
     expect(user.received).toHaveLength(0);
@@ -392,19 +390,17 @@ describe('otlpTransport: the OpenTelemetry variables (useOtelEnv)', () => {
   });
 
   it('takes plain http: to any host from the user, as every OTLP exporter in the process does', () => {
-    const transport = otlpTransport('https://otlp.example.com/v1/metrics', {
+    const transport = buildOtlpTransport('https://otlp.example.com/v1/metrics', {
       useOtelEnv: true,
-      otelEnv: { endpoint: { url: 'http://otel-collector.observability:4318/v1/metrics', variable: 'OTEL_EXPORTER_OTLP_ENDPOINT' } },
-    });
+    }, { endpoint: { url: 'http://otel-collector.observability:4318/v1/metrics', variable: 'OTEL_EXPORTER_OTLP_ENDPOINT' } });
     expect(transport.name).toBe('OTLP http://otel-collector.observability:4318/v1/metrics');
   });
 
   it('fails every send, naming the variable, when the user endpoint is unusable: never the author URL instead', async () => {
     const author = await collector();
-    const transport = otlpTransport(author.metricsUrl, {
+    const transport = buildOtlpTransport(author.metricsUrl, {
       useOtelEnv: true,
-      otelEnv: { endpoint: { url: 'collector:4318/v1/metrics', variable: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT' } },
-    });
+    }, { endpoint: { url: 'collector:4318/v1/metrics', variable: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT' } });
     expect(transport.name).toMatch(/not used: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is invalid/);
     const outcome = await transport.send(sampleReport(), live());
     expect(outcome).toMatchObject({ kind: 'failure', reason: expect.stringMatching(/^OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="collector:.*fixed or unset$/) });
@@ -413,10 +409,9 @@ describe('otlpTransport: the OpenTelemetry variables (useOtelEnv)', () => {
 
   it('drops user headers tallyho frames the request with, instead of refusing the transport', async () => {
     const user = await collector();
-    const transport = otlpTransport('https://otlp.example.com/v1/metrics', {
+    const transport = buildOtlpTransport('https://otlp.example.com/v1/metrics', {
       useOtelEnv: true,
-      otelEnv: { endpoint: { url: user.metricsUrl, variable: 'OTEL_EXPORTER_OTLP_ENDPOINT' }, headers: { 'content-type': 'text/plain', 'x-k': 'v' } },
-    });
+    }, { endpoint: { url: user.metricsUrl, variable: 'OTEL_EXPORTER_OTLP_ENDPOINT' }, headers: { 'content-type': 'text/plain', 'x-k': 'v' } });
     await transport.send(sampleReport(), live());
     expect(user.received[0].headers['content-type']).toBe('application/json');
     expect(user.received[0].headers['x-k']).toBe('v');
@@ -439,10 +434,9 @@ describe('otlpTransportFromSpec: the detached sender', () => {
     const author = await collector();
     const recordedUser = await collector();
     const currentUser = await collector();
-    const spec = otlpTransport(author.metricsUrl, {
+    const spec = buildOtlpTransport(author.metricsUrl, {
       useOtelEnv: true,
-      otelEnv: { endpoint: { url: recordedUser.metricsUrl, variable: 'OTEL_EXPORTER_OTLP_ENDPOINT' } },
-    }).spec;
+    }, { endpoint: { url: recordedUser.metricsUrl, variable: 'OTEL_EXPORTER_OTLP_ENDPOINT' } }).spec;
     const stored = JSON.parse(JSON.stringify(spec));
 
     const kept = otlpTransportFromSpec(stored, { headers: { a: 'b' } });

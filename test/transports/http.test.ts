@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { httpTransport, parseRetryAfter, resolveEndpoint, RETRY_AFTER_MAX_MS } from '../../src/transports/http.js';
+import { buildHttpTransport, httpTransport, resolveEndpoint } from '../../src/transports/http.js';
+import { parseRetryAfter, RETRY_AFTER_MAX_MS } from '../../src/transports/http-post.js';
 import { retryingTransport } from '../../src/transports/retrying.js';
 import { transportFromSpec } from '../../src/transports/transport-spec.js';
 import type { SendOutcome } from '../../src/transports/transport.js';
@@ -299,7 +300,7 @@ describe('TALLYHO_ENDPOINT', () => {
   it('sends to the override instead of the author URL', async () => {
     const authorReceiver = await receiver();
     const proxy = await receiver();
-    const transport = httpTransport(authorReceiver.url, { endpoint: proxy.url });
+    const transport = buildHttpTransport(authorReceiver.url, {}, proxy.url);
     expect(transport.name).toBe(proxy.url);
     expect(await transport.send(sampleReport(), live())).toEqual({ kind: 'success' });
     expect(proxy.received).toHaveLength(1);
@@ -308,7 +309,7 @@ describe('TALLYHO_ENDPOINT', () => {
 
   it('an invalid override sends nothing anywhere, and every send says why', async () => {
     const authorReceiver = await receiver();
-    const transport = httpTransport(authorReceiver.url, { endpoint: 'http://proxy.corp.example/t' });
+    const transport = buildHttpTransport(authorReceiver.url, {}, 'http://proxy.corp.example/t');
     const outcome = await transport.send(sampleReport(), live());
     expect(outcome).toEqual({ kind: 'failure', reason: expect.stringContaining('TALLYHO_ENDPOINT') });
     expect(transport.name).toContain('TALLYHO_ENDPOINT is invalid');
@@ -345,8 +346,8 @@ describe('spec and transportFromSpec', () => {
   it('keeps the override in the spec, so that a rebuilt transport never falls back to the author', async () => {
     const authorReceiver = await receiver();
     const proxy = await receiver();
-    const valid = transportFromSpec(JSON.parse(JSON.stringify(httpTransport(authorReceiver.url, { endpoint: proxy.url }).spec)));
-    const invalid = transportFromSpec(JSON.parse(JSON.stringify(httpTransport(authorReceiver.url, { endpoint: 'nonsense' }).spec)));
+    const valid = transportFromSpec(JSON.parse(JSON.stringify(buildHttpTransport(authorReceiver.url, {}, proxy.url).spec)));
+    const invalid = transportFromSpec(JSON.parse(JSON.stringify(buildHttpTransport(authorReceiver.url, {}, 'nonsense').spec)));
     if (!('transport' in valid) || !('transport' in invalid)) throw new Error('not rebuilt');
     expect(await valid.transport.send(sampleReport(), live())).toEqual({ kind: 'success' });
     expect(await invalid.transport.send(sampleReport(), live())).toMatchObject({ kind: 'failure' });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Report } from '../../src/report/report.js';
+import { fileTransport } from '../../src/transports/file.js';
 import { retryingTransport, type RetryingTransportOptions } from '../../src/transports/retrying.js';
 import type { SendOptions, SendOutcome, Transport } from '../../src/transports/transport.js';
 import { sampleReport } from './receiver.js';
@@ -228,13 +229,14 @@ describe('retryingTransport: when to stop', () => {
 });
 
 describe('retryingTransport: contract', () => {
-  it("keeps the inner transport's name and spec", () => {
-    const spec = { type: 'file', path: '/tmp/r.jsonl' };
-    const inner: Transport = { name: 'file /tmp/r.jsonl', spec, send: () => Promise.resolve({ kind: 'success' }) };
+  it("keeps the inner transport's name, and its spec when a factory built it", () => {
+    const inner = fileTransport('/tmp/r.jsonl');
     const wrapped = retryingTransport(inner);
-    expect(wrapped.name).toBe('file /tmp/r.jsonl');
-    expect(wrapped.spec).toBe(spec);
+    expect(wrapped.name).toBe(`file ${inner.spec.path}`);
+    expect(wrapped.spec).toBe(inner.spec);
     expect('spec' in retryingTransport({ name: 'x', send: inner.send })).toBe(false);
+    // A spec on an object no factory built would rebuild something else than what it describes.
+    expect('spec' in retryingTransport({ name: 'x', spec: inner.spec, send: inner.send })).toBe(false);
   });
 
   it('turns an inner transport that throws into a failure', async () => {
