@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtins } from '../config/builtins.js';
 import { readTrustedFile } from '../config/trusted-files.js';
@@ -10,6 +10,7 @@ import type { Home } from '../config/home.js';
 import { homePaths } from '../config/home.js';
 import type { Log } from '../config/log.js';
 import { errorText } from '../config/error-text.js';
+import { senderCommand } from '../runtime/sender-command.js';
 
 /** The CommonJS bundle's own file name, set by its banner; undefined in the ES module bundle. */
 declare const __tallyhoModuleFile: string | undefined;
@@ -48,8 +49,8 @@ export function senderRunning(home: Home, now: number): boolean {
 }
 
 /**
- * Starts the detached sender at exit, when it can outlive its host and deliver: `process.execPath` is
- * a plain node (not a single-executable application or Electron), tallyho's sender file exists on
+ * Starts the detached sender at exit, when it can outlive its host and deliver: the host runs on a
+ * plain node, bun or deno, which starts the sender too (see `senderCommand`), tallyho's sender file exists on
  * disk (not bundled into the host), the process is not PID 1 (a container's init takes its children
  * down with it), and no sender is already draining the spool. It gets a scrubbed environment and no
  * inherited `execArgv`, so it loads no host code. Never throws; returns whether it started one.
@@ -58,12 +59,11 @@ export function launchSender(home: Home, log: Log): boolean {
   try {
     const entry = senderEntry();
     if (entry === undefined) return skip(log, 'no sender file beside tallyho (bundled host)');
-    if (!/^node(\.exe)?$/i.test(basename(process.execPath)) || process.versions.electron !== undefined) {
-      return skip(log, `${basename(process.execPath)} is not a plain node`);
-    }
+    const command = senderCommand(entry);
+    if ('skip' in command) return skip(log, command.skip);
     if (process.pid === 1) return skip(log, 'running as PID 1: a sender would die with this process');
     if (senderRunning(home, Date.now())) return skip(log, 'a sender is already draining the spool');
-    const child = builtins.childProcess().spawn(process.execPath, [entry, home.config, home.cache], {
+    const child = builtins.childProcess().spawn(command.command, [...command.args, home.config, home.cache], {
       detached: true,
       stdio: 'ignore',
       windowsHide: true,
