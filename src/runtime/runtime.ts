@@ -42,7 +42,7 @@ export function engineVersion(userAgent: string | undefined): string {
   if (userAgent === undefined) return 'unknown';
   const firefox = /\bFirefox\/(\d+)/.exec(userAgent);
   if (firefox !== null) return `firefox ${firefox[1]}`;
-  const chromium = /\b(?:Chrome|Chromium)\/(\d+)/.exec(userAgent);
+  const chromium = /(?:\b|Headless)(?:Chrome|Chromium)\/(\d+)/.exec(userAgent);
   if (chromium !== null) return `chromium ${chromium[1]}`;
   const safari = /\bVersion\/(\d+)\S* .*\bSafari\//.exec(userAgent);
   if (safari !== null) return `safari ${safari[1]}`;

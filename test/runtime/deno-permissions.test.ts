@@ -66,8 +66,8 @@ describe.concurrent('deno test is a test runner', () => {
   it('off under deno test, unless opted in; on under deno run', async () => {
     const fixture = 'test/fixtures/runtime/deno-test.mjs';
     const [tested, optedIn, ran] = await Promise.all([
-      runChild(RUNTIMES.deno.command, ['test', '--no-prompt', '-A', fixture], { env: env() }),
-      runChild(RUNTIMES.deno.command, ['test', '--no-prompt', '-A', fixture], { env: env({ TALLYHO_OPTIN: 'runtime-fixture' }) }),
+      runChild(RUNTIMES.deno.command, ['test', '--no-check', '--no-prompt', '-A', fixture], { env: env() }),
+      runChild(RUNTIMES.deno.command, ['test', '--no-check', '--no-prompt', '-A', fixture], { env: env({ TALLYHO_OPTIN: 'runtime-fixture' }) }),
       runChild(RUNTIMES.deno.command, ['run', '--no-prompt', '-A', fixture, 'now'], { env: env() }),
     ]);
     expect(tested.code).toBe(0);

@@ -12,6 +12,8 @@ export const RUNTIMES = {
 
 export type RuntimeName = keyof typeof RUNTIMES;
 
+const DENO_CACHE = `${root}node_modules/.cache/tallyho-deno`;
+
 export interface ChildRun {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -29,7 +31,9 @@ export interface ChildOptions {
 /** Runs `command args` with exactly `env` (never the test runner's), to its end. */
 export function runChild(command: string, args: readonly string[], options: ChildOptions): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env, cwd: options.cwd ?? root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Deno keeps its caches under HOME, which the tests point at fresh folders: one cache for every run.
+    const env = command === RUNTIMES.deno.command ? { DENO_DIR: DENO_CACHE, ...options.env } : options.env;
+    const child = spawn(command, args, { env, cwd: options.cwd ?? root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let signalled = false;

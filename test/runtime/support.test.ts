@@ -24,6 +24,7 @@ describe('detectRuntime reads the runtime from globals', () => {
 
   it('names a browser engine by its major version only', () => {
     expect(engineVersion('Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/19.1 Safari/605.1.15')).toBe('safari 19');
+    expect(engineVersion('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36')).toBe('chromium 156');
     expect(engineVersion('curl/8.0')).toBe('unknown');
     expect(engineVersion(undefined)).toBe('unknown');
   });
