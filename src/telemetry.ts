@@ -18,7 +18,6 @@ import { lazy } from './config/lazy.js';
 import { count, type CounterTable, isIdle } from './registry/counter-table.js';
 import { sharedState, tableFor, type TestKitHook } from './registry/shared-state.js';
 import { atLeast, type Level } from './config/level.js';
-import { onProcessExit } from './runtime/exit-hook.js';
 import { serverRuntimeSupport } from './runtime/support.js';
 import { rebuildableSpec } from './transports/rebuildable.js';
 import type { Transport } from './transports/transport.js';

@@ -11,7 +11,13 @@
  * its own for the signal, the host decides (and if it exits, the exit listener reports); when only
  * tallyho's listeners (of any copy) and signal-exit's remain, tallyho reports, removes its listeners
  * and raises the signal again, so that the process still dies by it.
+ *
+ * Deno fires no `exit` event after an uncaught throw or rejection: it dispatches `error` /
+ * `unhandledrejection` on the global scope first, and ends unless a listener prevents it. There the
+ * hook listens for those too.
  */
+
+import { detectRuntime, type RuntimeName } from '../runtime/runtime.js';
 
 /** Marks a listener as tallyho's, across copies of tallyho in one process. */
 const OWN = Symbol.for('tallyho.exit-hook.listener');
@@ -38,7 +44,7 @@ function signalExitListeners(): number {
  * Calls `callback` once when the process ends: with `null` on exit, with the signal's name on a
  * signal that ends it. Returns a function that removes the hook. Never throws.
  */
-export function onProcessExit(callback: (signal: NodeJS.Signals | null) => void): () => void {
+export function onProcessExit(callback: (signal: NodeJS.Signals | null) => void, runtime: RuntimeName = detectRuntime().name): () => void {
   let done = false;
   const listeners = new Map<NodeJS.Signals, () => void>();
   const run = (signal: NodeJS.Signals | null): void => {
@@ -83,8 +89,37 @@ export function onProcessExit(callback: (signal: NodeJS.Signals | null) => void)
       // A signal this platform does not have.
     }
   }
+  const detachDeno = runtime === 'deno' ? onDenoUncaught(() => done, callback) : () => {};
   return () => {
     done = true;
     detach();
+    detachDeno();
+  };
+}
+
+type ScopeListener = (event: { readonly defaultPrevented: boolean }) => void;
+
+/**
+ * Deno's end by an uncaught throw or rejection. A host listener registered earlier that prevented the
+ * end is seen here; one registered later may still prevent it: the process then goes on with its
+ * counts so far spooled, and the hook stays armed, so that its end reports what it counted since
+ * (nothing lost, nothing counted twice).
+ */
+function onDenoUncaught(ended: () => boolean, callback: (signal: null) => void): () => void {
+  const scope = globalThis as {
+    addEventListener?(type: string, listener: ScopeListener): void;
+    removeEventListener?(type: string, listener: ScopeListener): void;
+  };
+  const listener: ScopeListener = (event) => {
+    if (!event.defaultPrevented && !ended()) callback(null);
+  };
+  const types = ['error', 'unhandledrejection'];
+  try {
+    for (const type of types) scope.addEventListener?.(type, listener);
+  } catch {
+    return () => {};
+  }
+  return () => {
+    for (const type of types) scope.removeEventListener?.(type, listener);
   };
 }
