@@ -34,26 +34,17 @@ const builtinsByGetter = {
         (name) => /^[A-Za-z_$][\w$]*$/.test(name) && 'value' in Object.getOwnPropertyDescriptor(module.default, name),
       );
       const contents = [
-        // Where there is no getBuiltinModule (Bun 1.1, a browser), importing still succeeds and
-        // createTelemetry() turns itself off (unsupported-runtime) before any built-in is used.
-        `const m = globalThis.process?.getBuiltinModule?.(${JSON.stringify(args.path)}) ?? {};`,
+        // Where there is no getBuiltinModule (Bun 1.1, a browser, a worker), importing still
+        // succeeds, and createTelemetry() turns itself off (unsupported-runtime) before any built-in
+        // is used: the module is a stand-in whose every member is another stand-in, callable, and 0
+        // in arithmetic, so that module-level code such as `constants.O_RDONLY | x` cannot throw.
+        'const absent = new Proxy(function () {}, { get: (_, key) => (key === Symbol.toPrimitive ? () => 0 : absent), apply: () => absent, construct: () => absent });',
+        `const m = globalThis.process?.getBuiltinModule?.(${JSON.stringify(args.path)}) ?? absent;`,
         'export default m;',
         ...names.map((name) => `export const ${name} = m.${name};`),
       ].join('\n');
       return { contents, loader: 'js' };
     });
-  },
-};
-// signal-exit lists its signals at import from `process.platform`, which throws where there is no
-// `process` (a worker bundled without the worker condition): read it through globalThis instead, so
-// that importing tallyho never throws and createTelemetry() can say why it is off.
-const signalsWithoutProcess = {
-  name: 'signals-without-process',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]signal-exit[\\/]dist[\\/](mjs|cjs)[\\/]signals\.js$/ }, (args) => ({
-      contents: readFileSync(args.path, 'utf8').replaceAll('process.platform', 'globalThis.process?.platform'),
-      loader: 'js',
-    }));
   },
 };
 
@@ -103,7 +94,7 @@ for (const format of ['esm', 'cjs']) {
     target: 'node20',
     external,
     treeShaking: true,
-    plugins: format === 'esm' ? [processGlobal, builtinsByGetter, signalsWithoutProcess, lateLoader(format)] : [processGlobal, signalsWithoutProcess, lateLoader(format)],
+    plugins: format === 'esm' ? [processGlobal, builtinsByGetter, lateLoader(format)] : [processGlobal, lateLoader(format)],
     legalComments: 'linked',
     ...minified,
     define,
