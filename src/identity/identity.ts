@@ -88,27 +88,27 @@ export function createIdentity(project: string, salted: { salt: Buffer; source: 
 const CACHED_WEEKS = 4;
 
 /**
- * A project's identifiers, kept in the home beside the salt (`ids/<project>.json`, 0600) with what they
- * were computed from: the salt, the user's name and the machine id. Hashing loads `node:crypto`, about
- * 4 ms, and the report built at exit needs this week's id; so a program pays for hashing once a week,
- * not at every exit. Any difference in what they were computed from, or an unreadable file, means
- * computing them again. Only for a salt kept in the home: a machine-derived or in-memory salt hashes
- * every time.
+ * A project's identifiers, kept in the home beside the salt (`ids/<project>.json`, 0600) with a salted
+ * digest of what they were computed from: the salt, the user's name and the machine id, none of which
+ * the file holds. Hashing loads `node:crypto`, about 4 ms, and the report built at exit needs this
+ * week's id; so a program pays for hashing once a week, not at every exit. A different digest, or an
+ * unreadable file, means computing them again. Only for a salt kept in the home: a machine-derived or
+ * in-memory salt hashes every time.
  */
 export function cachedIdentity(home: Home, project: string, salted: { salt: Buffer; source: SaltSource }, machineId: string | undefined, log: Log): Identity {
   if (salted.source !== 'file') return createIdentity(project, salted, machineId);
   const path = homePaths.ids(home, project);
-  const key = { salt: salted.salt.toString('hex'), user: userName() ?? null, machine: machineId ?? null };
+  const source = sourceDigest(salted.salt, userName(), machineId);
   const found = readJsonFile(path);
   const cached = found.kind === 'ok' ? found.value : undefined;
-  const fresh = isStoredIds(cached) && cached.salt === key.salt && cached.user === key.user && cached.machine === key.machine;
+  const fresh = isStoredIds(cached) && cached.source === source;
 
   let stored: StoredIds;
   if (fresh) {
     stored = cached;
   } else {
     const made = createIdentity(project, salted, machineId);
-    stored = { ...key, installId: made.installId, userHash: made.userHash ?? null, machineHash: made.machineHash ?? null, weeks: {} };
+    stored = { source, installId: made.installId, userHash: made.userHash ?? null, machineHash: made.machineHash ?? null, weeks: {} };
   }
   let dirty = !fresh;
   const save = (): void => {
@@ -141,9 +141,8 @@ export function cachedIdentity(home: Home, project: string, salted: { salt: Buff
 }
 
 interface StoredIds {
-  readonly salt: string;
-  readonly user: string | null;
-  readonly machine: string | null;
+  /** The {@link sourceDigest} of what the ids were computed from. */
+  readonly source: string;
   readonly installId: string;
   readonly userHash: string | null;
   readonly machineHash: string | null;
@@ -152,11 +151,26 @@ interface StoredIds {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
+/**
+ * A salted digest of the salt, the user's name and the machine id, to tell whether the cached ids
+ * still belong to them: FNV-1a, 64 bits, written here rather than SHA-256 because SHA-256 would load
+ * `node:crypto` at every exit, which is what the cache is for avoiding. It only detects a change: it
+ * never leaves the machine, is compared with nothing but the next run's, and, keyed by the 32-byte
+ * salt, tells nothing of the name or the id to whoever lacks the salt.
+ */
+function sourceDigest(salt: Buffer, user: string | undefined, machine: string | undefined): string {
+  const bytes = Buffer.concat([salt, Buffer.from(`\0${user === undefined ? '-' : `u${user}`}\0${machine === undefined ? '-' : `m${machine}`}`, 'utf8')]);
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return hash.toString(16).padStart(16, '0');
+}
+
 function isStoredIds(value: Record<string, unknown> | undefined): value is Record<string, unknown> & StoredIds {
   if (value === undefined) return false;
   const hashOrNull = (v: unknown): boolean => v === null || (typeof v === 'string' && HEX64.test(v));
   const weeks = value.weeks;
   return (
+    typeof value.source === 'string' &&
     typeof value.installId === 'string' &&
     HEX64.test(value.installId) &&
     hashOrNull(value.userHash) &&

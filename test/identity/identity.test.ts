@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Home, homePaths } from '../../src/config/home.js';
@@ -130,15 +130,41 @@ describe('cachedIdentity', () => {
   });
 
   it('computes them again when the salt, the user or the machine id differs from what they came from', () => {
-    for (const change of [{ salt: '0'.repeat(64) }, { user: 'someone-else' }, { machine: 'another-machine' }]) {
+    const other = { salt: randomBytes(32), source: 'file' as const };
+    const runs: [typeof salted, string | undefined][] = [
+      [other, 'machine-123'],
+      [salted, 'another-machine'],
+      [salted, undefined],
+    ];
+    for (const [salt, machine] of runs) {
       const home = freshHome();
       cachedIdentity(home, 'acme-sdk', salted, 'machine-123', log).weekId(date);
-      plant(home, (s) => ({ ...s, ...change, installId: SENTINEL, weeks: { [isoWeek(date)]: SENTINEL } }));
-      const again = cachedIdentity(home, 'acme-sdk', salted, 'machine-123', log);
-      expect(again.installId).toBe(createIdentity('acme-sdk', salted, 'machine-123').installId);
+      plant(home, (s) => ({ ...s, installId: SENTINEL, weeks: { [isoWeek(date)]: SENTINEL } }));
+      const again = cachedIdentity(home, 'acme-sdk', salt, machine, log);
+      expect(again.installId).toBe(createIdentity('acme-sdk', salt, machine).installId);
       expect(again.weekId(date)).not.toBe(SENTINEL);
       expect(file(home)).toMatchObject({ installId: again.installId });
     }
+    // Another user name gives another digest of what the ids came from: planted here, as the user cannot change.
+    const home = freshHome();
+    cachedIdentity(home, 'acme-sdk', salted, 'machine-123', log).weekId(date);
+    plant(home, (s) => ({ ...s, source: '0123456789abcdef', installId: SENTINEL }));
+    expect(cachedIdentity(home, 'acme-sdk', salted, 'machine-123', log).installId).toBe(createIdentity('acme-sdk', salted, 'machine-123').installId);
+  });
+
+  it('keeps no identifier in the clear: neither the user name, the machine id nor the salt', () => {
+    const home = freshHome();
+    const machine = 'machine-0f1e2d3c4b5a';
+    cachedIdentity(home, 'acme-sdk', salted, machine, log).weekId(date);
+    const text = readFileSync(homePaths.ids(home, 'acme-sdk'), 'utf8');
+    const user = userInfo().username;
+    expect(text).not.toContain(machine);
+    expect(text).not.toContain(salted.salt.toString('hex'));
+    expect(Object.values(file(home))).not.toContain(user);
+    expect(text).not.toMatch(new RegExp(`"${user}"`));
+    // What the ids came from is kept as a salted digest only.
+    expect(file(home).source).toMatch(/^[0-9a-f]{16}$/);
+    expect(Object.keys(file(home)).sort()).toEqual(['format', 'installId', 'machineHash', 'source', 'userHash', 'weeks']);
   });
 
   it('computes them again from a damaged file', () => {
