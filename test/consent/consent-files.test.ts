@@ -1,4 +1,4 @@
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import { readEnv } from '../../src/config/env.js';
 import { FILE_FORMAT } from '../../src/config/files.js';
 import { type Home, homePaths, resolveHome } from '../../src/config/home.js';
 import { DIRECTORY_FILE, readConsentFiles, writeGlobalSwitch, writeProjectConsent } from '../../src/consent/consent-files.js';
-import { decideConsent } from '../../src/consent/decide.js';
+import { type ConsentFiles, decideConsent } from '../../src/consent/decide.js';
+import { runUnprivileged } from '../fixtures/unprivileged/run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tallyho-consent-files-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -93,25 +94,25 @@ describe('readConsentFiles', () => {
 });
 
 describe('readConsentFiles: a directory tree that cannot be searched', () => {
-  const { home, dir } = fresh();
-  const locked = join(dir, 'locked');
-  const cwd = join(locked, 'inner');
-  mkdirSync(cwd, { recursive: true });
-  chmodSync(locked, 0o000);
-  afterAll(() => chmodSync(locked, 0o700));
-  // Root reads through any mode: there the case cannot be made, so it is skipped.
-  let searchable = true;
-  try {
-    accessSync(locked, constants.X_OK);
-  } catch {
-    searchable = false;
-  }
-
-  it.skipIf(searchable)('is unreadable, and the decision is off', () => {
-    const files = readConsentFiles(home, P, cwd);
-    expect(files.directoryFile).toBe('unreadable');
-    expect(files.unreadable.join()).toContain(DIRECTORY_FILE);
-    expect(decide(home, cwd).rule).toBe('unreadable-file');
+  it('is unreadable, and the decision is off (run as a user the mode binds: nobody under root)', async () => {
+    const { home, dir } = fresh();
+    const locked = join(dir, 'locked');
+    const cwd = join(locked, 'inner');
+    mkdirSync(cwd, { recursive: true });
+    // Every user may reach the case's folder; only the locked part is closed.
+    for (let p = dir; p.startsWith(root); p = join(p, '..')) chmodSync(p, 0o755);
+    chmodSync(locked, 0o000);
+    try {
+      const files = (await runUnprivileged(`
+        import { readConsentFiles } from './consent/consent-files.js';
+        console.log(JSON.stringify(readConsentFiles(${JSON.stringify(home)}, ${JSON.stringify(P)}, ${JSON.stringify(cwd)})));
+      `)) as ConsentFiles;
+      expect(files.directoryFile).toBe('unreadable');
+      expect(files.unreadable.join()).toContain(DIRECTORY_FILE);
+      expect(decideConsent(readEnv({}, false), files, { project: P, consent: 'opt-out' }).rule).toBe('unreadable-file');
+    } finally {
+      chmodSync(locked, 0o700);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -15,6 +15,7 @@ import { ReportSchema } from '../../src/report/schema.js';
 import { createTelemetry } from '../../src/telemetry.js';
 import { memoryTransport } from '../../src/testing.js';
 import { stubTallyhoEnv } from '../telemetry/support.js';
+import { caseOwner, runUnprivileged } from '../fixtures/unprivileged/run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tallyho-levels-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -172,25 +173,27 @@ describe('loadSalt', () => {
     expect(log.warnings).toHaveLength(1);
   });
 
-  describe('in a read-only home (chmod 0500)', () => {
+  it('in a read-only home (chmod 0500), salts this process only, and does not throw (run as nobody under root)', async () => {
     const dir = freshDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (let p = dir; p.startsWith(root); p = join(p, '..')) chmodSync(p, 0o755);
+    // The home is the user's own, and read-only to them.
+    if (caseOwner !== undefined) chownSync(dir, caseOwner.uid, caseOwner.gid);
     chmodSync(dir, 0o500);
-    afterAll(() => chmodSync(dir, 0o700));
-    // Root writes through any mode: there the case cannot be made, so it is skipped.
-    let writable = true;
     try {
-      accessSync(dir, constants.W_OK);
-    } catch {
-      writable = false;
+      const result = (await runUnprivileged(`
+        import { resolveHome } from './config/home.js';
+        import { loadSalt } from './identity/identity.js';
+        const warnings = [];
+        const salted = loadSalt(resolveHome(${JSON.stringify(dir)}), 'random', undefined, { warn: (m) => warnings.push(m), debug: () => {} });
+        console.log(JSON.stringify({ source: salted.source, bytes: salted.salt.length, warnings }));
+      `)) as { source: string; bytes: number; warnings: string[] };
+      expect(result).toMatchObject({ source: 'memory', bytes: 32 });
+      expect(result.warnings).toHaveLength(1);
+      expect(existsSync(join(dir, 'salt.json'))).toBe(false);
+    } finally {
+      chmodSync(dir, 0o700);
     }
-
-    it.skipIf(writable)('salts this process only, and does not throw', () => {
-      const log = silent();
-      const salted = loadSalt(resolveHome(dir), 'random', undefined, log);
-      expect(salted.source).toBe('memory');
-      expect(log.warnings).toHaveLength(1);
-    });
   });
 
   it('leaves a salt file of a newer format alone', () => {
