@@ -8,6 +8,7 @@ export { createReporter } from './delivery/reporter.js';
 export { launchSender } from './delivery/sender-launch.js';
 export { Spool } from './delivery/spool.js';
 export { cachedIdentity, lazyIdentity, loadSalt } from './identity/identity.js';
+export { callerDirectory, dependencyVersions } from './report/dependencies.js';
 export { environmentFacts } from './report/environment.js';
 export { retryingTransport } from './transports/retrying.js';
 export { transportFromSpec } from './transports/transport-spec.js';

@@ -6,6 +6,7 @@ import { writeProjectConsent } from './consent/consent-files.js';
 import type { ConsentDecision, ConsentRule } from './consent/decide.js';
 import { firstRun } from './consent/first-run.js';
 import { listKnownProjects } from './consent/known-projects.js';
+import { createInstrument, type InstrumentOptions } from './decorators/instrument.js';
 import { createTrack, type TrackDecorator, type TrackOptions } from './decorators/track.js';
 import { recordGone } from './consent/gone.js';
 import { currentConsent } from './consent/current-consent.js';
@@ -15,7 +16,7 @@ import { onProcessExit } from './delivery/exit-hook.js';
 import { readMachineId } from './identity/machine-id.js';
 import { type Late, lateAvailable, loadLate } from './load-late.js';
 import { lazy } from './config/lazy.js';
-import { count, type CounterTable, isIdle } from './registry/counter-table.js';
+import { count, countChoice, type CounterTable, isIdle, recordExit, recordNumber } from './registry/counter-table.js';
 import { sharedState, tableFor, type TestKitHook } from './registry/shared-state.js';
 import { atLeast, type Level } from './config/level.js';
 import { serverRuntimeSupport } from './runtime/support.js';
@@ -72,6 +73,40 @@ export interface Telemetry {
    * (`overflow`).
    */
   count(name: string, n?: number): void;
+  /**
+   * The counted version of a module namespace, an object of functions and classes, a single function
+   * or a class, for code without decorators: every function, and every method declared in every class
+   * (instance and static), is counted with the same names and behaviour as under `track()` (`parse`,
+   * `Client#query`, `Client.create`, `new Client`). Functions and classes in an object are named by
+   * their keys. An object comes back as a new object (a module namespace is frozen); the functions'
+   * classes are changed in place, as a class decorator does. Nothing already counted is wrapped again.
+   * When telemetry is off it returns the target itself, untouched.
+   *
+   * @example
+   * ```ts
+   * export default telemetry.instrument({ parse, format, Client });    // ES module
+   * module.exports = telemetry.instrument(module.exports);             // CommonJS
+   * ```
+   */
+  instrument<T>(target: T, options?: InstrumentOptions): T;
+  /**
+   * Counts a non-negative number (the size of the user's project, a file count) in its fixed
+   * log-scaled bucket (0, 1, 2-3, 4-7, ...): the report carries how many values fell in each bucket,
+   * never a value (`numbers`, `usage` level). Same name rules and cap as `count()`; a bad value is
+   * ignored and counted as dropped (`invalid`), never thrown.
+   */
+  record(name: string, value: number): void;
+  /**
+   * Counts `value` under `name` if it is one of `allowed`, your own list of the values you want to
+   * tell apart (an input format, a mode), and as `other` if it is anything else: a value outside the
+   * list never leaves the machine (`choices`, `usage` level). Same name rules and cap as `count()`.
+   *
+   * @example
+   * ```ts
+   * telemetry.choice('input.format', format, ['hic', 'mcool', 'cool']);
+   * ```
+   */
+  choice(name: string, value: unknown, allowed: readonly string[]): void;
   /** Whether telemetry is on now, the rule that decided it, and where reports go. */
   status(): TelemetryStatus;
   /**
@@ -196,7 +231,10 @@ function offTelemetry(status: TelemetryStatus, setConsent: (allow: boolean) => b
   const off: FlushResult = { status: 'off', calls: 0, outcomes: [] };
   return {
     track: createTrack(undefined),
+    instrument: createInstrument(undefined),
     count: () => {},
+    record: () => {},
+    choice: () => {},
     status: () => status,
     setConsent,
     flush: () => Promise.resolve(off),
@@ -248,6 +286,7 @@ function enabledTelemetry(
   const current = (): ConsentDecision =>
     withdrawn ? { enabled: false, rule: 'project-optout', reason: `${project} was opted out by the program (setConsent(false))` } : decide();
   const table = tableFor(project, Date.now());
+  const dependencies = dependenciesOf(resolved);
   // The reporter and everything it uses load with the first flush, or at exit when something was counted.
   const reporter = lazyReporter(table, () => {
     const late = loadLate();
@@ -257,7 +296,7 @@ function enabledTelemetry(
     const identity = underKit || !atLeast(status.level, 'usage') ? undefined : identityFor(late, project, status.level, saltType, machineId, home, log);
     return late.createReporter({
       table,
-      context: { project, version, level: status.level, facts: late.environmentFacts(), ci: env.ci, identity },
+      context: { project, version, level: status.level, facts: late.environmentFacts(), ci: env.ci, identity, dependencies: dependencies(late) },
       consent: resolved.consent,
       optOutEnv: resolved.optOutEnv,
       transports,
@@ -273,8 +312,10 @@ function enabledTelemetry(
 
   let detachExit = underKit
     ? () => {}
-    : onProcessExit((signal) => {
+    : onProcessExit((signal, code) => {
         try {
+          const exitCode = code ?? process.exitCode;
+          recordExit(table, signal !== null ? 'signal' : exitCode !== undefined && exitCode !== 0 && exitCode !== '0' ? 'nonZero' : 'normal', process.uptime() * 1000);
           reporter.flushAtExit(signal === null ? 'exit' : 'signal');
         } catch (error) {
           log.warn(`exit report failed: ${errorText(error)}`);
@@ -286,12 +327,17 @@ function enabledTelemetry(
     timer.unref();
   }
 
+  const sink = { table, wrappers: sharedState().wrappers, warn: log.warn };
+  const { maxNames } = resolved;
+  const warn = (warning: string | undefined): void => {
+    if (warning !== undefined) log.warn(warning);
+  };
   return {
-    track: createTrack({ table, wrappers: sharedState().wrappers, warn: log.warn }),
-    count(name, n = 1) {
-      const warning = count(table, name, n, resolved.maxNames);
-      if (warning !== undefined) log.warn(warning);
-    },
+    track: createTrack(sink),
+    instrument: createInstrument(sink),
+    count: (name, n = 1) => warn(count(table, name, n, maxNames)),
+    record: (name, value) => warn(recordNumber(table, name, value, maxNames)),
+    choice: (name, value, allowed) => warn(countChoice(table, name, value, allowed, maxNames)),
     status() {
       const { enabled, rule, reason } = current();
       return { ...status, enabled, rule, reason };
@@ -323,6 +369,30 @@ function enabledTelemetry(
       return result;
     },
   };
+}
+
+/**
+ * The installed versions of the author's listed dependencies, read when the first report is built (not
+ * at start-up), from the folder of the file that called `createTelemetry`; where a stack trace cannot
+ * tell that file, from the working directory. Call it from within `createTelemetry`: the stack trace
+ * is taken here, and only read (formatted) when the first report is built.
+ */
+function dependenciesOf(resolved: ResolvedOptions): (late: Late) => (() => Record<string, string | null>) | undefined {
+  if (resolved.dependencies.length === 0) return () => undefined;
+  const holder: { stack?: string } = {};
+  // Frames from createTelemetry up are cut, so the first frame left is its caller.
+  (Error as { captureStackTrace?: (target: object, cut?: Function) => void }).captureStackTrace?.(holder, createTelemetry);
+  const cwd = process.cwd();
+  return (late) =>
+    lazy(() => {
+      let from: string | undefined;
+      try {
+        from = late.callerDirectory(holder.stack);
+      } catch {
+        // A host's Error.prepareStackTrace may throw: the working directory will do.
+      }
+      return late.dependencyVersions(resolved.dependencies, from ?? cwd);
+    });
 }
 
 /**

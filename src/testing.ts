@@ -35,6 +35,12 @@ export interface CountSnapshot {
   readonly errors: Record<string, number>;
   /** Counts lost, by reason (a bad `count()` call is `invalid`), as the next report would carry them. */
   readonly dropped: Dropped;
+  /** Timed calls by counter name, as calls by duration bucket (`'0.512'` ms, ...); absent when none were timed. */
+  readonly durations?: Record<string, Record<string, number>>;
+  /** Numbers given to `record()`, by name, as values by bucket (`'0'`, `'1'`, `'3'`, `'7'`, ...); absent when none were. */
+  readonly numbers?: Record<string, Record<string, number>>;
+  /** Values given to `choice()`, by name, as counts by allowed value or `other`; absent when none were. */
+  readonly choices?: Record<string, Record<string, number>>;
 }
 
 /** The test kit installed by {@link installTestKit}. */

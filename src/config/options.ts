@@ -1,5 +1,6 @@
 import { TIMER_INTERVAL_BOUNDS } from './env.js';
 import type { Level } from './level.js';
+import { PACKAGE_NAME } from './package-names.js';
 import type { Transport } from '../transports/transport.js';
 
 /** Options of {@link createTelemetry}. */
@@ -39,6 +40,13 @@ export interface TelemetryOptions {
    * see what is sent and how to turn it off are always added. Default: a sentence built from the level.
    */
   notice?: string;
+  /**
+   * Packages whose installed versions reports carry (`usage` level), such as `['react', 'zod']`: each
+   * resolved from the file that calls `createTelemetry`, as your package would import it, and reported
+   * as its version, or `null` where it is not installed. No other package name and no path is sent.
+   * At most 50 names. Default: none.
+   */
+  dependencies?: readonly string[];
 }
 
 /** The options after validation, with defaults filled in. */
@@ -52,6 +60,7 @@ export interface ResolvedOptions {
   readonly optOutEnv?: string | undefined;
   readonly maxNames: number;
   readonly notice?: string | undefined;
+  readonly dependencies: readonly string[];
 }
 
 const PROJECT = /^[a-z0-9@/._-]{1,100}$/;
@@ -112,6 +121,17 @@ const checks: { readonly [K in keyof ResolvedOptions]-?: Check } = {
     if (!isWholeNumber(value)) return [['', 'must be a whole number']];
     return value < 1 || value > 100_000 ? [['', 'must be a whole number from 1 to 100,000']] : [];
   },
+  dependencies: (value) => {
+    if (!Array.isArray(value)) return [['', 'must be an array of npm package names']];
+    if (value.length > 50) return [['', 'may list at most 50 packages']];
+    const problems: [string, string][] = [];
+    value.forEach((name, i) => {
+      if (typeof name !== 'string' || name.length > 214 || !PACKAGE_NAME.test(name)) {
+        problems.push([`.${i}`, 'must be npm package names such as "react" or "@acme/core"']);
+      }
+    });
+    return problems;
+  },
 };
 
 /** What an option not passed stands for; `undefined` for those that stay unset. `project` and `version` have none. */
@@ -121,6 +141,7 @@ const DEFAULTS: { readonly [K in keyof ResolvedOptions]?: ResolvedOptions[K] } =
   timer: false,
   consent: 'opt-out',
   maxNames: 2000,
+  dependencies: [],
 };
 
 const REQUIRED = new Set<string>(['project', 'version']);

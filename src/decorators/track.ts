@@ -1,6 +1,7 @@
 import { allocateCell, type Cell, type CellOwner, classPart, type CounterTable, explicitName, memberPart } from '../registry/counter-table.js';
 import type { WrapperInfo } from '../registry/shared-state.js';
 import { copyMetadata } from './metadata.js';
+import { methodWrapper } from './wrappers.js';
 import { errorText } from '../config/error-text.js';
 
 /** Options of `telemetry.track()`. */
@@ -17,6 +18,14 @@ export interface TrackOptions {
    * `this` under some transpilers. Default `true`.
    */
   construct?: boolean;
+  /**
+   * Also count how long each call takes, in fixed log-scaled buckets (the report's `durations`; never
+   * a duration itself). Costs two clock reads a call. An async method is timed until its promise
+   * settles, so its caller gets a new promise of the same outcome rather than the very promise the
+   * method returned: the one change to a return value tallyho makes, and only when asked. A generator
+   * is timed until it is created; construction (`new`) is counted, not timed. Default `false`.
+   */
+  time?: boolean;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decorator signatures must accept any class or method */
@@ -82,7 +91,7 @@ function decorateStandard(sink: TrackSink, options: TrackOptions, value: unknown
     case 'getter':
     case 'setter': {
       const owner: CellOwner = options.name !== undefined ? explicitName(options.name) : { member: memberName(context.static, context.kind, context.name), className: undefined };
-      const wrapper = wrap(sink, value as Function, allocateCell(sink.table, owner));
+      const wrapper = wrap(sink, value as Function, allocateCell(sink.table, owner, options.time === true));
       if (typeof owner !== 'string') {
         // A TC39 member decorator is not told its class. Learn it once, from the object that owns the
         // wrapper: static initializers run with the class, instance ones with each new instance. Until
@@ -130,7 +139,7 @@ function decorateLegacy(
     if (typeof fn !== 'function' || sink.wrappers.has(fn)) continue;
     const kind = part === 'value' ? 'method' : part === 'get' ? 'getter' : 'setter';
     const owner: CellOwner = options.name !== undefined ? explicitName(options.name) : { member: memberName(isStatic, kind, key), className: declaring };
-    result[part] = wrap(sink, fn, allocateCell(sink.table, owner));
+    result[part] = wrap(sink, fn, allocateCell(sink.table, owner, options.time === true));
   }
   // The decorator runtime installs the wrapper after this returns.
   queueMicrotask(() => refreshShape(target as object));
@@ -141,10 +150,11 @@ function decorateLegacy(
  * Counts calls of every method declared in the class (instance and static) and, unless
  * `construct: false`, direct instantiation through a stand-in.
  */
-function decorateClass(sink: TrackSink, options: TrackOptions, cls: Function, codeName: string): Function | undefined {
+export function decorateClass(sink: TrackSink, options: TrackOptions, cls: Function, codeName: string): Function | undefined {
   const name = classPart(options.name ?? codeName);
-  wrapMembers(sink, cls.prototype as object, name, false);
-  wrapMembers(sink, cls, name, true);
+  const timed = options.time === true;
+  wrapMembers(sink, cls.prototype as object, name, false, timed);
+  wrapMembers(sink, cls, name, true, timed);
   refreshShape(cls.prototype as object);
   refreshShape(cls);
   if (options.construct === false) return undefined;
@@ -153,7 +163,7 @@ function decorateClass(sink: TrackSink, options: TrackOptions, cls: Function, co
 
 const STATIC_OWN = new Set<string | symbol>(['length', 'name', 'prototype', 'caller', 'arguments']);
 
-function wrapMembers(sink: TrackSink, holder: object, classPart: string, isStatic: boolean): void {
+function wrapMembers(sink: TrackSink, holder: object, classPart: string, isStatic: boolean, timed: boolean): void {
   for (const key of Reflect.ownKeys(holder)) {
     if (isStatic ? STATIC_OWN.has(key) : key === 'constructor') continue;
     const descriptor = Reflect.getOwnPropertyDescriptor(holder, key);
@@ -165,31 +175,17 @@ function wrapMembers(sink: TrackSink, holder: object, classPart: string, isStati
       if (typeof known.cell.owner !== 'string') known.cell.owner.className = classPart;
       continue;
     }
-    const cell = allocateCell(sink.table, { member: memberName(isStatic, 'method', key), className: classPart });
+    const cell = allocateCell(sink.table, { member: memberName(isStatic, 'method', key), className: classPart }, timed);
     Reflect.defineProperty(holder, key, { ...descriptor, value: wrap(sink, descriptor.value as Function, cell) });
   }
 }
 
 /**
- * The counting wrapper. The hot path is one increment and the call: no lookup, no allocation, no
- * argument access beyond handing `arguments` on. It is a method, so like the original it cannot be
- * called with `new`. A promise or generator passes through untouched.
+ * The counting wrapper of a method (timed if its cell is): it is a method, so like the original it
+ * cannot be called with `new`; it keeps the original's name, length and reflect-metadata.
  */
 function wrap(sink: TrackSink, fn: Function, cell: Cell): Function {
-  const wrapper = {
-    tracked(this: unknown) {
-      cell.calls++;
-      try {
-        // Reflect.apply, not fn.apply: V8 inlines it into the wrapper (the bench's variant row
-        // `v-fn-apply` measures the difference). `arguments` is handed on, never read or copied.
-        // eslint-disable-next-line prefer-rest-params
-        return Reflect.apply(fn, this, arguments);
-      } catch (error) {
-        cell.errors++;
-        throw error;
-      }
-    },
-  }.tracked;
+  const wrapper = methodWrapper(fn, cell);
   Object.defineProperty(wrapper, 'name', { value: fn.name, configurable: true });
   Object.defineProperty(wrapper, 'length', { value: fn.length, configurable: true });
   copyMetadata(fn, wrapper);

@@ -41,18 +41,19 @@ function signalExitListeners(): number {
 }
 
 /**
- * Calls `callback` once when the process ends: with `null` on exit, with the signal's name on a
- * signal that ends it. Returns a function that removes the hook. Never throws.
+ * Calls `callback` once when the process ends: with `null` and the exit code (where the runtime
+ * tells it) on exit, with the signal's name on a signal that ends it. Returns a function that removes
+ * the hook. Never throws.
  */
-export function onProcessExit(callback: (signal: NodeJS.Signals | null) => void, runtime: RuntimeName = detectRuntime().name): () => void {
+export function onProcessExit(callback: (signal: NodeJS.Signals | null, code?: number) => void, runtime: RuntimeName = detectRuntime().name): () => void {
   let done = false;
   const listeners = new Map<NodeJS.Signals, () => void>();
-  const run = (signal: NodeJS.Signals | null): void => {
+  const run = (signal: NodeJS.Signals | null, code?: number): void => {
     if (done) return;
     done = true;
-    callback(signal);
+    callback(signal, code);
   };
-  const onExit = Object.assign(() => run(null), { [OWN]: true });
+  const onExit = Object.assign((code: unknown) => run(null, typeof code === 'number' ? code : undefined), { [OWN]: true });
 
   const detach = (): void => {
     process.removeListener('exit', onExit);
@@ -105,13 +106,14 @@ type ScopeListener = (event: { readonly defaultPrevented: boolean }) => void;
  * counts so far spooled, and the hook stays armed, so that its end reports what it counted since
  * (nothing lost, nothing counted twice).
  */
-function onDenoUncaught(ended: () => boolean, callback: (signal: null) => void): () => void {
+function onDenoUncaught(ended: () => boolean, callback: (signal: null, code: number) => void): () => void {
   const scope = globalThis as {
     addEventListener?(type: string, listener: ScopeListener): void;
     removeEventListener?(type: string, listener: ScopeListener): void;
   };
   const listener: ScopeListener = (event) => {
-    if (!event.defaultPrevented && !ended()) callback(null);
+    // Deno ends with exit code 1 after an uncaught throw or rejection.
+    if (!event.defaultPrevented && !ended()) callback(null, 1);
   };
   const types = ['error', 'unhandledrejection'];
   try {

@@ -1,3 +1,5 @@
+import { anyCounted, bucketsOf, DURATION_BUCKETS, DURATION_SLOTS, durationSlot, emptySlots, SIZE_BUCKETS, SIZE_SLOTS, sizeSlot } from './buckets.js';
+
 /**
  * The counter table: the one owner of every count and every loss of a project. Decorated code holds
  * its cell and increments it in place (the hot path); every other change, from allocating a cell to
@@ -101,6 +103,8 @@ export interface Cell {
   readonly owner: CellOwner;
   calls: number;
   errors: number;
+  /** Timed calls by duration slot (see buckets.ts): only the cells of timed wrappers have it. */
+  readonly durations?: number[];
 }
 
 /** The counts of one period, merged by name, as a report carries them. */
@@ -109,14 +113,6 @@ export interface Delta extends Counts {
   readonly start: number;
   /** When the period ended (ms since the epoch). */
   readonly end: number;
-  /** Timed calls by counter name, as counts by duration bucket name. */
-  readonly durations?: Record<string, Record<string, number>>;
-  /** Numbers given to `record()`, by name, as counts by bucket name. */
-  readonly numbers?: Record<string, Record<string, number>>;
-  /** Values given to `choice()`, by name: counts by allowed value, or `other`. */
-  readonly choices?: Record<string, Record<string, number>>;
-  /** How this run ended, when the period ends with it. */
-  readonly exits?: ExitCounts;
 }
 
 /** Runs by how they ended, and by how long they ran (duration bucket name to runs). */
@@ -125,6 +121,17 @@ export interface ExitCounts {
   readonly nonZero: number;
   readonly signal: number;
   readonly duration: Record<string, number>;
+}
+
+/** How a run ended: exit code 0, another exit code, or a signal. */
+export type RunOutcome = 'normal' | 'nonZero' | 'signal';
+
+/** A run's end as the table keeps it until the next snapshot: the outcome, and the duration's slot. */
+interface ExitSlots {
+  normal: number;
+  nonZero: number;
+  signal: number;
+  readonly duration: number[];
 }
 
 /**
@@ -139,6 +146,18 @@ export interface CounterTable {
   readonly dropped: Dropped;
   /** Start of the current period (ms since the epoch). */
   periodStart: number;
+  /*
+   * The fields below were added after the shape was first shared, so a table made by an older copy of
+   * tallyho lacks them: each is created where it is first needed.
+   */
+  /** `record()` histograms by name (slots as in buckets.ts). */
+  numbers?: Map<string, number[]>;
+  /** `choice()` counts by name, then by value (an allowed value, or `other`). */
+  choices?: Map<string, Map<string, number>>;
+  /** The run's end, once recorded, until the snapshot that reports it. */
+  exits?: ExitSlots;
+  /** Whether this process's run was recorded already (several copies of tallyho may hook the same exit). */
+  exitRecorded?: boolean;
 }
 
 /** A new, empty table whose period starts now. */
@@ -146,9 +165,9 @@ export function createCounterTable(now: number): CounterTable {
   return { cells: [], manual: new Map(), dropped: {}, periodStart: now };
 }
 
-/** Allocates a cell at decoration time. */
-export function allocateCell(table: CounterTable, owner: CellOwner): Cell {
-  const cell: Cell = { owner, calls: 0, errors: 0 };
+/** Allocates a cell at decoration time; a timed one has duration slots too. */
+export function allocateCell(table: CounterTable, owner: CellOwner, timed = false): Cell {
+  const cell: Cell = timed ? { owner, calls: 0, errors: 0, durations: emptySlots(DURATION_SLOTS) } : { owner, calls: 0, errors: 0 };
   table.cells.push(cell);
   return cell;
 }
@@ -203,11 +222,111 @@ export function count(table: CounterTable, name: string, n: number, maxNames: nu
   return undefined;
 }
 
-/** True when the table holds no count and no loss since the last snapshot. */
+/**
+ * Counts one number given to `record(name, value)` in its bucket. The value itself is not kept. A bad
+ * name or value (negative, not finite, not a number) is not counted but recorded as dropped
+ * (`invalid`); past `maxNames` distinct names, as dropped (`overflow`). Returns a warning for the
+ * caller to log, or `undefined`.
+ */
+export function recordNumber(table: CounterTable, name: string, value: number, maxNames: number): string | undefined {
+  if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
+    drop(table, 'invalid', 1);
+    return `record() ignored a value that is not a finite number of at least 0 (under ${isCounterName(name) ? name : 'a bad name'})`;
+  }
+  const numbers = (table.numbers ??= new Map());
+  let slots = numbers.get(name);
+  if (slots === undefined) {
+    const refused = newName(table, 'record', name, numbers.size, maxNames);
+    if (refused !== undefined) return refused || undefined;
+    slots = emptySlots(SIZE_SLOTS);
+    numbers.set(name, slots);
+  }
+  const slot = sizeSlot(value);
+  if (slots[slot]! >= Number.MAX_SAFE_INTEGER) {
+    drop(table, 'overflow', 1);
+    return undefined;
+  }
+  slots[slot]!++;
+  return undefined;
+}
+
+/** What `choice()` counts a value outside the allowed list as. */
+export const OTHER_CHOICE = 'other';
+
+/**
+ * Counts `value` under `name` if it is one of the author's `allowed` strings, and as `other` if not:
+ * a value outside the list is never kept, looked at beyond the comparison, or reported. A bad name or
+ * `allowed` is not counted but recorded as dropped (`invalid`); past `maxNames` distinct names, or
+ * `maxNames` distinct values of one name, as dropped (`overflow`).
+ */
+export function countChoice(table: CounterTable, name: string, value: unknown, allowed: readonly string[], maxNames: number): string | undefined {
+  if (!Array.isArray(allowed)) {
+    drop(table, 'invalid', 1);
+    return 'choice() ignored a call whose allowed values are not an array of strings';
+  }
+  const choices = (table.choices ??= new Map());
+  let values = choices.get(name);
+  if (values === undefined) {
+    const refused = newName(table, 'choice', name, choices.size, maxNames);
+    if (refused !== undefined) return refused || undefined;
+    values = new Map();
+    choices.set(name, values);
+  }
+  const chosen = typeof value === 'string' && isCounterName(value) && allowed.includes(value) ? value : OTHER_CHOICE;
+  const n = values.get(chosen);
+  if (n === undefined && values.size >= maxNames) {
+    drop(table, 'overflow', 1);
+    return `more than ${maxNames} distinct values of choice() ${name}; further values count as dropped (overflow)`;
+  }
+  if ((n ?? 0) >= Number.MAX_SAFE_INTEGER) {
+    drop(table, 'overflow', 1);
+    return undefined;
+  }
+  values.set(chosen, (n ?? 0) + 1);
+  return undefined;
+}
+
+/**
+ * Whether a new name may be added to one of the by-name maps of size `size`: `undefined` when it may,
+ * else the drop is recorded and a warning (or `''` for a repeat overflow, said once) returned.
+ */
+function newName(table: CounterTable, what: string, name: string, size: number, maxNames: number): string | undefined {
+  if (!isCounterName(name)) {
+    drop(table, 'invalid', 1);
+    return `${what}() ignored a name that is not 1 to ${MAX_NAME_LENGTH} printable characters`;
+  }
+  if (size >= maxNames) {
+    const first = !table.dropped.overflow;
+    drop(table, 'overflow', 1);
+    return first ? `more than ${maxNames} distinct ${what}() names; further names count as dropped (overflow)` : '';
+  }
+  return undefined;
+}
+
+/**
+ * Records how this process's run ended and how long it ran (`ms` from the start of the process), once
+ * per table however many copies of tallyho hook the exit, into the report that exit makes anyway: a
+ * run with nothing left to report at its end (it counted nothing, or sent everything before exiting)
+ * is not recorded, so that its exit still writes nothing.
+ */
+export function recordExit(table: CounterTable, outcome: RunOutcome, ms: number): void {
+  if (table.exitRecorded === true) return;
+  table.exitRecorded = true;
+  if (isIdle(table)) return;
+  const exits = (table.exits ??= { normal: 0, nonZero: 0, signal: 0, duration: emptySlots(DURATION_SLOTS) });
+  exits[outcome]++;
+  exits.duration[durationSlot(Math.max(0, ms))]!++;
+}
+
+/** True when the table holds no count, no loss and no run's end since the last snapshot. */
 export function isIdle(table: CounterTable): boolean {
-  for (const cell of table.cells) if (cell.calls !== 0 || cell.errors !== 0) return false;
+  for (const cell of table.cells) {
+    if (cell.calls !== 0 || cell.errors !== 0 || (cell.durations !== undefined && anyCounted(cell.durations))) return false;
+  }
   for (const reason of DROP_REASONS) if (table.dropped[reason]) return false;
-  return true;
+  for (const slots of table.numbers?.values() ?? []) if (anyCounted(slots)) return false;
+  for (const values of table.choices?.values() ?? []) if (values.size > 0) return false;
+  return table.exits === undefined;
 }
 
 /** The counts of a table, merged by name: what a report of it would carry now. */
@@ -215,6 +334,14 @@ export interface Counts {
   readonly counts: Record<string, number>;
   readonly errors: Record<string, number>;
   readonly dropped: Dropped;
+  /** Timed calls by counter name, as calls by duration bucket name; absent when nothing was timed. */
+  readonly durations?: Record<string, Record<string, number>>;
+  /** Numbers given to `record()`, by name, as counts by bucket name; absent when none were. */
+  readonly numbers?: Record<string, Record<string, number>>;
+  /** Values given to `choice()`, by name: counts by allowed value, or `other`; absent when none were. */
+  readonly choices?: Record<string, Record<string, number>>;
+  /** How the run ended, once it has. */
+  readonly exits?: ExitCounts;
 }
 
 /**
@@ -226,8 +353,11 @@ export function snapshot(table: CounterTable): Counts {
   const counts: Record<string, number> = {};
   const errors: Record<string, number> = {};
   let invalid = 0;
+  const durations: Record<string, Record<string, number>> = {};
   for (const cell of table.cells) {
-    if (cell.calls === 0 && cell.errors === 0) continue;
+    // An async call counted in one period may settle, and be timed, in the next.
+    const timed = cell.durations !== undefined && anyCounted(cell.durations);
+    if (cell.calls === 0 && cell.errors === 0 && !timed) continue;
     const name = cellName(cell);
     if (!isCounterName(name)) {
       invalid += cell.calls;
@@ -235,10 +365,37 @@ export function snapshot(table: CounterTable): Counts {
     }
     if (cell.calls !== 0) counts[name] = (counts[name] ?? 0) + cell.calls;
     if (cell.errors !== 0) errors[name] = (errors[name] ?? 0) + cell.errors;
+    if (timed) durations[name] = addBuckets(durations[name], bucketsOf(cell.durations!, DURATION_BUCKETS));
   }
+  const numbers: Record<string, Record<string, number>> = {};
+  for (const [name, slots] of table.numbers ?? []) if (anyCounted(slots)) numbers[name] = bucketsOf(slots, SIZE_BUCKETS);
+  const choices: Record<string, Record<string, number>> = {};
+  for (const [name, values] of table.choices ?? []) if (values.size > 0) choices[name] = Object.fromEntries(values);
   const dropped = { ...table.dropped };
   if (invalid > 0) dropped.invalid = (dropped.invalid ?? 0) + invalid;
-  return { counts, errors, dropped };
+  const taken: Counts = { counts, errors, dropped };
+  const { exits } = table;
+  return {
+    ...taken,
+    ...(isEmpty(durations) ? {} : { durations }),
+    ...(isEmpty(numbers) ? {} : { numbers }),
+    ...(isEmpty(choices) ? {} : { choices }),
+    ...(exits === undefined
+      ? {}
+      : { exits: { normal: exits.normal, nonZero: exits.nonZero, signal: exits.signal, duration: bucketsOf(exits.duration, DURATION_BUCKETS) } }),
+  };
+}
+
+/** Buckets summed by name: the histograms of cells that share a name. */
+function addBuckets(into: Record<string, number> | undefined, more: Record<string, number>): Record<string, number> {
+  if (into === undefined) return more;
+  for (const [bucket, n] of Object.entries(more)) into[bucket] = (into[bucket] ?? 0) + n;
+  return into;
+}
+
+function isEmpty(values: object): boolean {
+  for (const _ in values) return false;
+  return true;
 }
 
 /** Zeroes every count and loss and starts a new period at `now`. */
@@ -246,8 +403,13 @@ export function reset(table: CounterTable, now: number): void {
   for (const cell of table.cells) {
     cell.calls = 0;
     cell.errors = 0;
+    if (cell.durations !== undefined) cell.durations.fill(0);
   }
   for (const reason of DROP_REASONS) delete table.dropped[reason];
+  // Names stay (the cap counts names over the whole run, as for count()); their counts start again.
+  for (const slots of table.numbers?.values() ?? []) slots.fill(0);
+  for (const values of table.choices?.values() ?? []) values.clear();
+  delete table.exits;
   table.periodStart = now;
 }
 

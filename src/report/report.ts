@@ -95,8 +95,9 @@ export interface Report {
    */
   dependencies?: Record<string, string | null>;
   /**
-   * How the runs that counted something ended, and how long they ran (`usage` and above). A report
-   * made at exit carries its own run; a batch sums the runs it merges.
+   * How runs ended, and how long they ran (`usage` and above): a report made at exit carries its own
+   * run (a run that left nothing to report at its end makes no report, and is not counted); a batch
+   * sums the runs it merges.
    */
   exits?: {
     /** Runs that ended with exit code 0. */
@@ -126,9 +127,3 @@ export interface Report {
  * {@link Report.numbers} for the bucket names.
  */
 export type Histogram = Partial<Record<string, number>>;
-
-/** An npm package name, as npm accepts it. */
-export const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9_~-][a-z0-9._~-]*$/;
-
-/** A version as a package.json gives it (semver, prerelease and build included). */
-export const PACKAGE_VERSION = /^\d{1,9}\.\d{1,9}\.\d{1,9}(?:-[0-9A-Za-z.-]{1,64})?(?:\+[0-9A-Za-z.-]{1,64})?$/;

@@ -3,7 +3,8 @@ import { lazy, lazyObject } from '../config/lazy.js';
 import { LEVELS } from '../config/level.js';
 import { DROP_REASONS, MAX_NAME_LENGTH, NAME_PATTERN } from '../registry/counter-table.js';
 import { DURATION_BUCKETS, SIZE_BUCKETS } from '../registry/buckets.js';
-import { PACKAGE_NAME, PACKAGE_VERSION, type Report, SCHEMA_VERSION, TRIGGERS } from './report.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../config/package-names.js';
+import { type Report, SCHEMA_VERSION, TRIGGERS } from './report.js';
 
 function makeReportSchema() {
   const count = z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));

@@ -25,6 +25,7 @@ describe('resolveOptions', () => {
       timer: false,
       consent: 'opt-out',
       maxNames: 2000,
+      dependencies: [],
     });
   });
 

@@ -79,6 +79,17 @@ function run(fixture: string, args: string[], options: RunOptions = {}): Promise
   });
 }
 
+/** The run's end as its report must carry it: one run, ended `outcome`, in one duration bucket. */
+function expectRun(report: Report | undefined, outcome: 'normal' | 'nonZero' | 'signal'): void {
+  expect(report?.exits).toMatchObject({ normal: 0, nonZero: 0, signal: 0, [outcome]: 1 });
+  const buckets = Object.entries(report!.exits!.duration);
+  expect(buckets).toHaveLength(1);
+  expect(buckets[0]![1]).toBe(1);
+  // The run took between a millisecond and a minute: the bucket's bound says so, never the time itself.
+  expect(Number(buckets[0]![0])).toBeGreaterThan(1);
+  expect(Number(buckets[0]![0])).toBeLessThan(120_000);
+}
+
 /** Runs the host scenario with and without tallyho; both runs must end alike. */
 async function compare(scenario: string, signal?: NodeJS.Signals): Promise<{ bare: Run; on: Run }> {
   const [bare, on] = await Promise.all([
@@ -94,15 +105,16 @@ async function compare(scenario: string, signal?: NodeJS.Signals): Promise<{ bar
 
 describe.concurrent('a host ends the same with tallyho loaded, and reports once', () => {
   it.each([
-    { scenario: 'normal', code: 0 },
-    { scenario: 'process-exit', code: 7 },
-    { scenario: 'exit-code', code: 5 },
-  ])('$scenario: exit code $code, trigger exit', async ({ scenario, code }) => {
+    { scenario: 'normal', code: 0, outcome: 'normal' },
+    { scenario: 'process-exit', code: 7, outcome: 'nonZero' },
+    { scenario: 'exit-code', code: 5, outcome: 'nonZero' },
+  ] as const)('$scenario: exit code $code, trigger exit, run ended $outcome', async ({ scenario, code, outcome }) => {
     const { bare, on } = await compare(scenario);
     expect(bare).toMatchObject({ code, signal: null });
     expect(bare.stdout).toMatch(/^db:8\n/);
     expect(on.reports).toHaveLength(1);
     expect(on.reports![0]).toMatchObject({ project: 'exit-fixture', trigger: 'exit', counts: HOST_COUNTS, errors: {} });
+    expectRun(on.reports![0], outcome);
   });
 
   it('an unsettled top-level await: exit code 13, as without tallyho', async () => {
@@ -119,6 +131,7 @@ describe.concurrent('a host ends the same with tallyho loaded, and reports once'
     expect(on.stderr).toMatch(/at Immediate\.hostFails \(.*host\.mjs:\d+:\d+\)/);
     expect(on.reports).toHaveLength(1);
     expect(on.reports![0]).toMatchObject({ trigger: 'exit', counts: HOST_COUNTS });
+    expectRun(on.reports![0], 'nonZero');
   });
 
   it('unhandled rejection: exit code 1, the host error on stderr, trigger exit', async () => {
@@ -128,6 +141,7 @@ describe.concurrent('a host ends the same with tallyho loaded, and reports once'
     expect(on.stderr).toMatch(/at Immediate\.hostRejects \(.*host\.mjs:\d+:\d+\)/);
     expect(on.reports).toHaveLength(1);
     expect(on.reports![0]).toMatchObject({ trigger: 'exit', counts: HOST_COUNTS });
+    expectRun(on.reports![0], 'nonZero');
   });
 
   it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s without a host handler: dies by the signal, trigger signal', async (signal) => {
@@ -136,6 +150,7 @@ describe.concurrent('a host ends the same with tallyho loaded, and reports once'
     expect(on.stdout).toMatch(/\nready\n$/);
     expect(on.reports).toHaveLength(1);
     expect(on.reports![0]).toMatchObject({ trigger: 'signal', counts: HOST_COUNTS });
+    expectRun(on.reports![0], 'signal');
   });
 
   it.each(['SIGINT', 'SIGTERM'] as const)('%s with a host that hooks exits with signal-exit too: both hooks run, the process dies by the signal', async (signal) => {
@@ -152,6 +167,7 @@ describe.concurrent('a host ends the same with tallyho loaded, and reports once'
     expect(bare.stdout).toMatch(new RegExp(`\\nready\\nhost caught ${signal}\\n$`));
     expect(on.reports).toHaveLength(1);
     expect(on.reports![0]).toMatchObject({ trigger: 'exit', counts: HOST_COUNTS });
+    expectRun(on.reports![0], 'nonZero');
   });
 
   it.each(['SIGINT', 'SIGTERM'] as const)('%s with a host handler that keeps running: the host decides', async (signal) => {
@@ -164,6 +180,7 @@ describe.concurrent('a host ends the same with tallyho loaded, and reports once'
       trigger: 'exit',
       counts: { ...HOST_COUNTS, 'Client#query': 4, 'feature.export': 3 },
     });
+    expectRun(on.reports![0], 'normal');
   });
 });
 

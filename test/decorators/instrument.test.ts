@@ -1,0 +1,473 @@
+/*
+ * instrument(): the decorator suite's cases, for code without decorators. The same plain JavaScript
+ * module text is loaded as an ES module (its namespace instrumented), as CommonJS (module.exports
+ * instrumented, as a CommonJS library does it), and as CommonJS whose exports are getters (the live
+ * bindings bundlers compile ES exports to). Each case loads a fresh copy, counting into a project of
+ * its own.
+ */
+import 'reflect-metadata';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createTelemetry, type Telemetry } from '../../src/telemetry.js';
+import { installTestKit, type TestKit } from '../../src/testing.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tallyho-instrument-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const require = createRequire(import.meta.url);
+
+/** The library: plain JavaScript, no decorators. `seen` hands out objects whose identity tests check. */
+const LIBRARY = `
+const seen = { error: new Error('secret-detail-from-argument'), promise: undefined };
+
+function parse(text, strict) {
+  return { text: String(text).length, strict: strict === true, self: this };
+}
+parse.defaults = { strict: false };
+
+const format = (value) => '[' + value + ']';
+
+async function load(n) {
+  return n * 2;
+}
+
+function* count(n) {
+  for (let i = 0; i < n; i++) yield i;
+}
+
+function fail() {
+  throw seen.error;
+}
+
+function Legacy(size) {
+  this.size = size;
+}
+Legacy.prototype.area = function () {
+  return this.size * this.size;
+};
+
+class Base {
+  m() {
+    return 'base';
+  }
+  shared() {
+    return 'shared';
+  }
+  static create() {
+    return 'created';
+  }
+}
+
+class Client extends Base {
+  static kind = 'client';
+  static helper = () => 'static field';
+  handler = () => 'instance field';
+  #secret = 'hidden';
+  constructor(start = 0) {
+    super();
+    this.start = start;
+    if (start < 0) throw seen.error;
+  }
+  add(a, b) {
+    return this.start + a + b;
+  }
+  self() {
+    return this;
+  }
+  m() {
+    return 'client+' + super.m();
+  }
+  reveal() {
+    return this.#secret;
+  }
+  fail() {
+    throw seen.error;
+  }
+  async later() {
+    return this.start;
+  }
+  promised() {
+    seen.promise = Promise.resolve(this.start);
+    return seen.promise;
+  }
+  async rejects() {
+    throw seen.error;
+  }
+  *gen(n) {
+    for (let i = 0; i < n; i++) yield this.start + i;
+  }
+  get value() {
+    return this.start;
+  }
+  set value(v) {
+    this.start = v;
+  }
+  static twice(n) {
+    return n * 2;
+  }
+  static build(start) {
+    return new this(start);
+  }
+}
+
+class Guarded {
+  constructor() {
+    this.direct = new.target === Guarded;
+    this.target = new.target;
+  }
+}
+
+const VERSION = '1.0.0';
+`;
+
+const NAMES = ['parse', 'format', 'load', 'count', 'fail', 'Legacy', 'Base', 'Client', 'Guarded', 'VERSION', 'seen'];
+
+type Library = {
+  parse: ((text: string, strict?: boolean) => { text: number; strict: boolean; self: unknown }) & { defaults: { strict: boolean } };
+  format: (value: unknown) => string;
+  load: (n: number) => Promise<number>;
+  count: (n: number) => Generator<number>;
+  fail: () => never;
+  Legacy: new (size: number) => { size: number; area(): number };
+  Base: new () => { m(): string; shared(): string };
+  Client: ClientClass;
+  Guarded: new () => { direct: boolean; target: unknown };
+  VERSION: string;
+  seen: { error: Error; promise: Promise<number> | undefined };
+};
+interface ClientInstance {
+  start: number;
+  value: number;
+  handler(): string;
+  add(a: number, b: number): number;
+  self(): unknown;
+  m(): string;
+  shared(): string;
+  reveal(): string;
+  fail(): never;
+  later(): Promise<number>;
+  promised(): Promise<number>;
+  rejects(): Promise<never>;
+  gen(n: number): Generator<number>;
+}
+interface ClientClass {
+  new (start?: number): ClientInstance;
+  prototype: ClientInstance;
+  kind: string;
+  helper(): string;
+  twice(n: number): number;
+  build(start: number): ClientInstance;
+  create(): string;
+}
+
+type ModuleSystem = 'esm' | 'cjs' | 'cjs-getters';
+
+/**
+ * Node's own import(), from a CommonJS file Node loads itself: the test runner would hand back its own
+ * stand-in of a module instead of a real module namespace.
+ */
+writeFileSync(join(root, 'native-import.cjs'), 'module.exports = (url) => import(url);\n');
+const nativeImport = require(join(root, 'native-import.cjs')) as (url: string) => Promise<unknown>;
+let files = 0;
+
+/** Loads a fresh copy of the library, its exports as the module system gives them. */
+async function loadLibrary(system: ModuleSystem): Promise<Library> {
+  const base = join(root, `library-${++files}`);
+  if (system === 'esm') {
+    writeFileSync(`${base}.mjs`, `${LIBRARY}\nexport { ${NAMES.join(', ')} };\n`);
+    return (await nativeImport(pathToFileURL(`${base}.mjs`).href)) as Library;
+  }
+  const footer =
+    system === 'cjs'
+      ? `module.exports = { ${NAMES.join(', ')} };`
+      : // As esbuild compiles ES exports to CommonJS: enumerable getters, and __esModule.
+        `Object.defineProperty(exports, '__esModule', { value: true });\n${NAMES.map((n) => `Object.defineProperty(exports, '${n}', { enumerable: true, get: () => ${n} });`).join('\n')}`;
+  writeFileSync(`${base}.cjs`, `'use strict';\n${LIBRARY}\n${footer}\n`);
+  return require(`${base}.cjs`) as Library;
+}
+
+describe.each(['esm', 'cjs', 'cjs-getters'] as const)('instrument() of a plain module loaded as %s', (system) => {
+  let kit: TestKit;
+  let serial = 0;
+  beforeEach(() => {
+    kit = installTestKit();
+  });
+  afterEach(() => {
+    kit.uninstall();
+    vi.unstubAllEnvs();
+  });
+
+  async function fresh(options?: { time?: boolean }, whole = true) {
+    const project = `instrument-${system}-${++serial}`;
+    const telemetry = createTelemetry({ project, version: '1.0.0' });
+    const original = await loadLibrary(system);
+    const lib = whole ? telemetry.instrument(original, options) : original;
+    return { project, telemetry, original, lib, snapshot: () => kit.counts(project), counts: () => kit.counts(project).counts };
+  }
+
+  describe('the result', () => {
+    it('is a new object with the same keys, the target left as it was', async () => {
+      const { original, lib } = await fresh();
+      expect(lib).not.toBe(original);
+      expect(Object.keys(lib).sort()).toEqual(Object.keys(original).sort());
+      expect(lib.VERSION).toBe('1.0.0');
+      expect(lib.seen).toBe(original.seen);
+      expect(original.parse).not.toBe(lib.parse);
+      expect(Object.getPrototypeOf(lib)).toBe(Object.getPrototypeOf(original));
+      if (system === 'esm') {
+        // A namespace cannot be changed: it is why a new object is returned.
+        expect(Object.isExtensible(original)).toBe(false);
+        expect(Object.prototype.toString.call(lib)).toBe('[object Module]');
+      }
+      if (system === 'cjs-getters') {
+        expect((lib as unknown as { __esModule: boolean }).__esModule).toBe(true);
+        expect(typeof Object.getOwnPropertyDescriptor(lib, 'parse')?.get).toBe('function');
+      }
+    });
+
+    it('of a frozen object is a frozen new object', async () => {
+      const { telemetry, original, counts } = await fresh();
+      const frozen = Object.freeze({ parse: original.parse, format: original.format });
+      const counted = telemetry.instrument(frozen);
+      expect(counted).not.toBe(frozen);
+      expect(Object.isFrozen(counted)).toBe(true);
+      counted.format(1);
+      expect(counts()).toEqual({ format: 1 });
+    });
+  });
+
+  describe('plain functions', () => {
+    it('are counted under their export names, returning what the original returns with the same this', async () => {
+      const { lib, counts } = await fresh();
+      expect(lib.parse('abc', true)).toMatchObject({ text: 3, strict: true });
+      const receiver = { parse: lib.parse };
+      expect(receiver.parse('x').self).toBe(receiver);
+      expect(lib.format(2)).toBe('[2]');
+      expect(counts()).toEqual({ parse: 2, format: 1 });
+    });
+
+    it('see this as undefined when called unbound', async () => {
+      const { lib, counts } = await fresh();
+      const { parse } = lib;
+      expect(parse('a').self).toBeUndefined();
+      expect(counts()).toEqual({ parse: 1 });
+    });
+
+    it('keep name, length and the properties hung on them', async () => {
+      const { lib } = await fresh();
+      expect([lib.parse.name, lib.parse.length]).toEqual(['parse', 2]);
+      expect([lib.format.name, lib.format.length]).toEqual(['format', 1]);
+      expect(lib.parse.defaults).toEqual({ strict: false });
+    });
+
+    it('rethrow the very error, counted in errors without its message', async () => {
+      const { lib, snapshot, telemetry } = await fresh();
+      expect(() => lib.fail()).toThrow(lib.seen.error);
+      expect(snapshot()).toMatchObject({ counts: { fail: 1 }, errors: { fail: 1 } });
+      await telemetry.flush();
+      expect(JSON.stringify(kit.reports)).toContain('"fail"');
+      expect(JSON.stringify(kit.reports)).not.toContain(lib.seen.error.message);
+    });
+
+    it('count an async function at the call and a generator when it is created', async () => {
+      const { lib, counts } = await fresh();
+      const pending = lib.load(2);
+      const generator = lib.count(3);
+      expect(counts()).toEqual({ load: 1, count: 1 });
+      await expect(pending).resolves.toBe(4);
+      expect([...generator]).toEqual([0, 1, 2]);
+      expect(counts()).toEqual({ load: 1, count: 1 });
+    });
+
+    it('keep a plain function usable with new, with instanceof on either', async () => {
+      const { lib, counts } = await fresh();
+      const legacy = new lib.Legacy(3);
+      expect(legacy.area()).toBe(9);
+      expect(legacy).toBeInstanceOf(lib.Legacy);
+      expect(counts()).toEqual({ Legacy: 1 });
+      // An arrow function cannot be constructed, and neither can its counted version.
+      expect(() => new (lib.format as unknown as new () => object)()).toThrow(TypeError);
+    });
+  });
+
+  describe('classes', () => {
+    it('count new and every method declared in the class, instance and static, under the export name', async () => {
+      const { lib, counts } = await fresh();
+      const client = new lib.Client(1);
+      client.add(1, 2);
+      client.add(3, 4);
+      client.self();
+      lib.Client.twice(2);
+      expect(counts()).toEqual({ 'new Client': 1, 'Client#add': 2, 'Client#self': 1, 'Client.twice': 1 });
+    });
+
+    it('count neither accessors nor fields that hold functions, and keep them working', async () => {
+      const { lib, counts } = await fresh();
+      const client = new lib.Client(1);
+      client.value = 5;
+      expect(client.value).toBe(5);
+      expect(client.handler()).toBe('instance field');
+      expect(lib.Client.helper()).toBe('static field');
+      expect(lib.Client.kind).toBe('client');
+      expect(counts()).toEqual({ 'new Client': 1 });
+    });
+
+    it('count an override and the super method it calls, and an inherited method under the class that declares it', async () => {
+      const { lib, counts } = await fresh();
+      const client = new lib.Client();
+      expect(client.m()).toBe('client+base');
+      expect(client.shared()).toBe('shared');
+      expect(lib.Client.create()).toBe('created');
+      expect(counts()).toEqual({ 'new Client': 1, 'Client#m': 1, 'Base#m': 1, 'Base#shared': 1, 'Base.create': 1 });
+    });
+
+    it('keep #private fields working through the counted methods', async () => {
+      const { lib, counts } = await fresh();
+      expect(new lib.Client().reveal()).toBe('hidden');
+      expect(counts()).toEqual({ 'new Client': 1, 'Client#reveal': 1 });
+    });
+
+    it('keep this, name and length; count unbound calls with this undefined', async () => {
+      const { lib, counts, original } = await fresh();
+      const client = new lib.Client(10);
+      expect(client.add(1, 2)).toBe(13);
+      expect(client.self()).toBe(client);
+      const unbound = client.self;
+      expect(unbound()).toBeUndefined();
+      expect([lib.Client.prototype.add.name, lib.Client.prototype.add.length]).toEqual(['add', 2]);
+      expect([lib.Client.prototype.gen.name, lib.Client.prototype.gen.length]).toEqual(['gen', 1]);
+      expect(lib.Client.name).toBe('Client');
+      expect(lib.Client).not.toBe(original.Client);
+      expect(counts()).toEqual({ 'new Client': 1, 'Client#add': 1, 'Client#self': 2 });
+    });
+
+    it('rethrow the very error of a method and of a constructor, counted in errors', async () => {
+      const { lib, snapshot } = await fresh();
+      expect(() => new lib.Client(1).fail()).toThrow(lib.seen.error);
+      expect(() => new lib.Client(-1)).toThrow(lib.seen.error);
+      expect(snapshot()).toMatchObject({ counts: { 'new Client': 2, 'Client#fail': 1 }, errors: { 'new Client': 1, 'Client#fail': 1 } });
+    });
+
+    it('hand back the very promise, leave a rejection to the caller and out of the errors, and iterate generators', async () => {
+      const { lib, snapshot } = await fresh();
+      const client = new lib.Client(10);
+      const returned = client.promised();
+      expect(returned).toBe(lib.seen.promise);
+      await expect(client.later()).resolves.toBe(10);
+      await expect(client.rejects()).rejects.toBe(lib.seen.error);
+      expect([...client.gen(2)]).toEqual([10, 11]);
+      expect(snapshot()).toMatchObject({ errors: {}, counts: { 'Client#promised': 1, 'Client#later': 1, 'Client#rejects': 1, 'Client#gen': 1 } });
+    });
+
+    it('behave as the original class: statics, instanceof, prototype, subclassing, new.target', async () => {
+      const { lib, original, counts } = await fresh();
+      const { Client, Guarded } = lib;
+      expect(Client.prototype.constructor).toBe(Client);
+      const client = Client.build(3);
+      expect(client).toBeInstanceOf(Client);
+      expect(client).toBeInstanceOf(original.Client);
+      expect(Object.getPrototypeOf(client)).toBe(Client.prototype);
+      class Later extends Client {
+        twice(): number {
+          return this.start * 2;
+        }
+      }
+      const later = new Later(5);
+      expect(later.twice()).toBe(10);
+      expect(later.add(0, 0)).toBe(5);
+      const guarded = new Guarded();
+      expect(guarded.target).toBe(Guarded);
+      // `new this()` in a static method is direct instantiation; a subclass's `super()` is not.
+      expect(counts()).toEqual({ 'Client.build': 1, 'new Client': 1, 'Client#add': 1, 'new Guarded': 1 });
+    });
+  });
+
+  it('counts nothing twice: decorated or instrumented already', async () => {
+    const { telemetry, lib, original, counts } = await fresh();
+    const again = telemetry.instrument(original);
+    expect(again.parse).toBe(lib.parse);
+    expect(again.Client).toBe(lib.Client);
+    expect(telemetry.instrument(lib).parse).toBe(lib.parse);
+    expect(telemetry.instrument(lib.parse)).toBe(lib.parse);
+    new again.Client(1).add(1, 1);
+    again.parse('x');
+
+    @telemetry.track()
+    class Decorated {
+      m(): string {
+        return 'm';
+      }
+    }
+    const { Decorated: counted } = telemetry.instrument({ Decorated });
+    expect(counted).toBe(Decorated);
+    expect(new counted().m()).toBe('m');
+    expect(counts()).toEqual({ 'new Client': 1, 'Client#add': 1, parse: 1, 'new Decorated': 1, 'Decorated#m': 1 });
+  });
+
+  it('instruments a single function or class, named by its own name or the one given', async () => {
+    const { telemetry, original, counts } = await fresh({}, false);
+    const parse = telemetry.instrument(original.parse);
+    const Client = telemetry.instrument(original.Client, { name: 'Renamed' });
+    parse('a');
+    new Client().add(1, 1);
+    expect(counts()).toEqual({ parse: 1, 'new Renamed': 1, 'Renamed#add': 1 });
+  });
+
+  it('with time: true, counts durations in buckets, an async call until it settles', async () => {
+    const { lib, snapshot } = await fresh({ time: true });
+    lib.parse('a');
+    const client = new lib.Client(1);
+    client.add(1, 1);
+    const pending = client.later();
+    // Timed, the caller gets a promise of the same outcome, not the very promise.
+    expect(client.promised()).not.toBe(lib.seen.promise);
+    expect(snapshot().durations?.['Client#later']).toBeUndefined();
+    await expect(pending).resolves.toBe(1);
+    await expect(client.rejects()).rejects.toBe(lib.seen.error);
+    expect(() => lib.fail()).toThrow(lib.seen.error);
+    const { durations } = snapshot();
+    const total = (name: string) => Object.values(durations?.[name] ?? {}).reduce((a, b) => a + b, 0);
+    for (const name of ['parse', 'Client#add', 'Client#later', 'Client#rejects', 'Client#promised', 'fail']) expect(total(name), name).toBe(1);
+    expect(durations).not.toHaveProperty('new Client');
+    for (const buckets of Object.values(durations ?? {})) for (const bucket of Object.keys(buckets)) expect(bucket).toMatch(/^\d+(\.\d+)?$|^\+Inf$/);
+  });
+
+  it('returns the target itself, untouched, when telemetry is off', async () => {
+    kit.uninstall();
+    vi.stubEnv('DO_NOT_TRACK', '1');
+    const telemetry: Telemetry = createTelemetry({ project: `instrument-off-${system}-${++serial}`, version: '1.0.0' });
+    expect(telemetry.status().enabled).toBe(false);
+    const original = await loadLibrary(system);
+    const methods = Object.getOwnPropertyNames(original.Client.prototype).map((key) => Object.getOwnPropertyDescriptor(original.Client.prototype, key));
+    expect(telemetry.instrument(original)).toBe(original);
+    expect(telemetry.instrument(original.Client)).toBe(original.Client);
+    expect(telemetry.instrument(original.parse, { time: true })).toBe(original.parse);
+    expect(Object.getOwnPropertyNames(original.Client.prototype).map((key) => Object.getOwnPropertyDescriptor(original.Client.prototype, key))).toEqual(methods);
+  });
+});
+
+describe('instrument() given what it cannot count', () => {
+  it('returns it as it is', () => {
+    const kit = installTestKit();
+    try {
+      const telemetry = createTelemetry({ project: 'instrument-odd', version: '1.0.0' });
+      expect(telemetry.instrument(null)).toBeNull();
+      expect(telemetry.instrument(42)).toBe(42);
+      expect(telemetry.instrument('text')).toBe('text');
+      const proxy = new Proxy(
+        {},
+        {
+          ownKeys: () => {
+            throw new Error('hostile');
+          },
+        },
+      );
+      expect(telemetry.instrument(proxy)).toBe(proxy);
+    } finally {
+      kit.uninstall();
+    }
+  });
+});
