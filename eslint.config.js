@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'docs/api/', 'node_modules/', 'test/fixtures/**/out/', 'examples/**/dist/'] },
+  { ignores: ['dist/', 'build/', 'docs/api/', 'node_modules/', 'test/fixtures/**/out/', 'examples/**/dist/', 'collector/dist/', 'collector/test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -22,6 +22,15 @@ export default tseslint.config(
   },
   {
     files: ['test/**', 'bench/**', 'examples/**', 'scripts/**'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-unused-expressions': 'off' },
+  },
+  {
+    // The collector's page script runs in the browser, as a classic script.
+    files: ['collector/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', location: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', uPlot: 'readonly', console: 'readonly' } },
+  },
+  {
+    files: ['collector/test/**', 'collector/bench/**', 'collector/scripts/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-unused-expressions': 'off' },
   },
 );

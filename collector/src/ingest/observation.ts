@@ -1,0 +1,67 @@
+import { isoWeek } from '../iso-week.js';
+import type { Report } from './schema.js';
+
+/**
+ * What one report adds to the weekly aggregates: its project, version and ISO week, the weekly id
+ * that tells installs apart (absent at level `basic`), and its cells, each a dimension, a key within
+ * it and the amount it adds.
+ *
+ * Dimensions: `reports` (key `''`: 1 per report; its distinct installs are the weekly active
+ * installs), `runs` (`''`: the program runs the report covers), `calls` and `errors` (by counted
+ * name), `dropped` (by reason), `runtime` (`node 22`: name and major version), `platform`
+ * (`linux x64`), `level`, `ci` (`true`/`false`).
+ */
+export interface Observation {
+  readonly project: string;
+  readonly version: string;
+  /** The ISO week of the report's period end, as `YYYYWW`. */
+  readonly week: number;
+  readonly weekId: string | undefined;
+  readonly cells: readonly Cell[];
+}
+
+/** One dimension's key and the amount a report adds to it. */
+export interface Cell {
+  readonly dim: string;
+  readonly key: string;
+  readonly value: number;
+}
+
+/** Facts a transport carries outside the report's own shape (OTLP has no CPU count or memory, so no `platform`). */
+export interface ObservationExtras {
+  /** `os arch`, when the report itself has no `platform`. */
+  readonly platformKey?: string;
+}
+
+/** The cells of a validated report. */
+export function observe(report: Report, extras: ObservationExtras = {}): Observation {
+  const cells: Cell[] = [{ dim: 'reports', key: '', value: 1 }];
+  const runs = (report as { runs?: unknown }).runs;
+  cells.push({ dim: 'runs', key: '', value: typeof runs === 'number' && runs > 0 ? runs : 1 });
+  addCounts(cells, 'calls', report.counts);
+  addCounts(cells, 'errors', report.errors);
+  addCounts(cells, 'dropped', report.dropped);
+  if (report.runtime !== undefined) cells.push({ dim: 'runtime', key: `${report.runtime.name} ${major(report.runtime.version)}`, value: 1 });
+  const platform = report.platform !== undefined ? `${report.platform.os} ${report.platform.arch}` : extras.platformKey;
+  if (platform !== undefined) cells.push({ dim: 'platform', key: platform, value: 1 });
+  cells.push({ dim: 'level', key: report.level, value: 1 });
+  if (report.ci !== undefined) cells.push({ dim: 'ci', key: String(report.ci), value: 1 });
+  return {
+    project: report.project,
+    version: report.version,
+    week: isoWeek(Date.parse(report.period.end)),
+    weekId: report.weekId,
+    cells,
+  };
+}
+
+function addCounts(cells: Cell[], dim: string, counts: Readonly<Record<string, number | undefined>> | undefined): void {
+  if (counts === undefined) return;
+  for (const [key, value] of Object.entries(counts)) if (value !== undefined && value > 0) cells.push({ dim, key, value });
+}
+
+/** `22.11.0` as `22`; a version without dots as it is. */
+function major(version: string): string {
+  const dot = version.indexOf('.');
+  return dot === -1 ? version : version.slice(0, dot);
+}
