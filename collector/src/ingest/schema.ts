@@ -1,4 +1,4 @@
 // The wire contract, from the client package: the collector accepts exactly what tallyho validates
 // before sending, so the two cannot drift apart.
-export { ReportSchema } from 'tallyho';
-export type { Report } from 'tallyho';
+export { ReportSchema } from 'tallyho/schema';
+export type { Report } from 'tallyho/schema';
