@@ -37,6 +37,9 @@ class Refusal extends Error {
 
 const HOUR_MS = 3_600_000;
 
+/** The routes that take reports: the ones the per-address rate limit applies to. */
+const INGEST_ROUTES = new Set(['/v1/reports', '/v1/metrics']);
+
 /**
  * Opens the store and starts the HTTP server.
  *
@@ -125,16 +128,20 @@ export async function buildApp(settings: ResolvedOptions, store: Store): Promise
     return reply.code(status).send({ error: message });
   });
 
-  await app.register(rateLimit, {
-    global: false,
-    // Addresses stay in this process's memory, for one window; they are never written or logged.
-    errorResponseBuilder: (_request, context) =>
-      new Refusal(429, 'rate-limited', `more than ${context.max} requests a minute from one address; retry after ${Math.ceil(context.ttl / 1000)} s`),
-  });
+  if (settings.rateLimit > 0) {
+    await app.register(rateLimit, {
+      // One count per address over both ingest routes; reading is not limited here.
+      global: true,
+      max: settings.rateLimit,
+      timeWindow: 60_000,
+      allowList: (request) => !INGEST_ROUTES.has(request.routeOptions.url ?? ''),
+      // Addresses stay in this process's memory, for one window; they are never written or logged.
+      errorResponseBuilder: (_request, context) =>
+        new Refusal(429, 'rate-limited', `more than ${context.max} requests a minute from one address; retry after ${Math.ceil(context.ttl / 1000)} s`),
+    });
+  }
 
   const retired = new Set(settings.retire);
-  const ingestConfig =
-    settings.rateLimit > 0 ? { config: { rateLimit: { max: settings.rateLimit, timeWindow: 60_000 } } } : {};
   const preParsing = (request: FastifyRequest, _reply: FastifyReply, payload: NodeJS.ReadableStream & import('node:stream').Readable, done: (err: Error | null, stream?: import('node:stream').Readable) => void): void => {
     const stream = decodedBody(request.raw, payload);
     if (stream instanceof Error) done(stream);
@@ -150,7 +157,7 @@ export async function buildApp(settings: ResolvedOptions, store: Store): Promise
     }
   });
 
-  app.post('/v1/reports', { ...ingestConfig, preParsing }, async (request, reply) => {
+  app.post('/v1/reports', { preParsing }, async (request, reply) => {
     const body = request.body;
     const project = projectOf(body);
     if (project !== undefined && retired.has(project)) throw new Refusal(410, 'retired', `the project ${JSON.stringify(project)} is retired: this collector takes no more of its reports`);
@@ -167,7 +174,7 @@ export async function buildApp(settings: ResolvedOptions, store: Store): Promise
     return reply.code(200).send({ status: result });
   });
 
-  app.post('/v1/metrics', { ...ingestConfig, preParsing }, async (request, reply) => {
+  app.post('/v1/metrics', { preParsing }, async (request, reply) => {
     if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
       throw new Refusal(415, 'unsupported-media-type', 'only OTLP/HTTP JSON (content-type: application/json) is taken');
     }

@@ -14,7 +14,10 @@ describe('ingest from real tallyho clients', () => {
       ...Array.from({ length: 5 }, (_, i) => runClient(`${c.url}/v1/reports`, { counts: { 'feature.export': i + 1 }, queries: 4, failures: 1 })),
       runClient(`${c.url}/v1/metrics`, { transport: 'otlp', counts: { 'feature.export': 10 }, queries: 2 }),
     ]);
-    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout).flush, run.stdout).toBe('sent');
+    }
     const summary = (await get(`${c.url}/api/projects/acme-sdk/summary?weeks=2`)).json();
     const week = summary.weeks.length - 1;
     expect(summary.installs[week]).toBe(6);

@@ -161,9 +161,9 @@ function attributeMap(list: unknown, where: string): Record<string, string | boo
 
 /** OTLP/JSON writes 64-bit integers as numbers or decimal strings; a count must be a safe whole number. */
 function integer(value: unknown, where: string): number | undefined {
+  if (value === undefined) return undefined; // a point of another kind (asDouble): not taken, not guessed
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number') return undefined;
-  if (!Number.isSafeInteger(n) || n < 0) throw new OtlpShapeError(`${where}: expected a whole number from 0 to 2^53-1`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new OtlpShapeError(`${where}: expected a whole number from 0 to 2^53-1`);
   return n;
 }
 
