@@ -79,6 +79,9 @@ interface Waiting {
 }
 
 interface InstallCells {
+  readonly project: string;
+  readonly week: number;
+  readonly weekId: string;
   readonly cells: Set<string>;
   readonly isNew: boolean;
   dirty: boolean;
@@ -158,10 +161,13 @@ export function openStore(options: StoreOptions): Store {
       const o = item.observation;
       insertReport.run(item.id, o.project, received, item.source, item.body);
       const seen = o.weekId === undefined ? undefined : installCells(installs, o.project, o.week, o.weekId);
+      const prefix = `${escapeKey(o.project)}\u0000${o.week}\u0000`;
+      const versions = [escapeKey(o.version), ''];
       for (const cell of o.cells) {
-        for (const version of [o.version, '']) {
-          const cellKey = JSON.stringify([version, cell.dim, cell.key]);
-          const deltaKey = `${o.project}\u0000${o.week}\u0000${cellKey}`;
+        const cellTail = `\u0000${cell.dim}\u0000${escapeKey(cell.key)}`;
+        for (const [v, version] of [o.version, ''].entries()) {
+          const cellKey = versions[v] + cellTail;
+          const deltaKey = prefix + cellKey;
           let delta = deltas.get(deltaKey);
           if (delta === undefined) {
             delta = { project: o.project, week: o.week, version, dim: cell.dim, key: cell.key, value: 0, installs: 0 };
@@ -178,22 +184,22 @@ export function openStore(options: StoreOptions): Store {
       results.push('stored');
     }
     for (const d of deltas.values()) upsertWeekly.run(d.project, d.week, d.version, d.dim, d.key, d.value, d.installs);
-    for (const [key, entry] of installs) {
+    for (const entry of installs.values()) {
       if (!entry.dirty) continue;
-      const [project, week, weekId] = key.split('\u0000') as [string, string, string];
       const cells = JSON.stringify([...entry.cells]);
-      if (entry.isNew) insertInstall.run(project, Number(week), weekId, cells);
-      else updateInstall.run(cells, project, Number(week), weekId);
+      if (entry.isNew) insertInstall.run(entry.project, entry.week, entry.weekId, cells);
+      else updateInstall.run(cells, entry.project, entry.week, entry.weekId);
     }
     return results;
   });
 
   function installCells(cache: Map<string, InstallCells>, project: string, week: number, weekId: string): InstallCells {
-    const key = `${project}\u0000${week}\u0000${weekId}`;
+    const key = `${escapeKey(project)}\u0000${week}\u0000${weekId}`;
     let entry = cache.get(key);
     if (entry === undefined) {
       const row = selectInstall.get(project, week, weekId);
-      entry = row === undefined ? { cells: new Set(), isNew: true, dirty: false } : { cells: new Set(JSON.parse(row.cells) as string[]), isNew: false, dirty: false };
+      const cells = row === undefined ? new Set<string>() : new Set(JSON.parse(row.cells) as string[]);
+      entry = { project, week, weekId, cells, isNew: row === undefined, dirty: false };
       cache.set(key, entry);
     }
     return entry;
@@ -257,4 +263,13 @@ export function openStore(options: StoreOptions): Store {
       db.close();
     },
   };
+}
+
+/**
+ * A part of a composite key, made safe to join with NUL: counted names cannot hold control characters,
+ * but versions and runtime names can, so a backslash and a NUL are escaped (one-to-one, so two
+ * different parts never give the same key).
+ */
+function escapeKey(part: string): string {
+  return /[\\\u0000]/.test(part) ? part.replace(/[\\\u0000]/g, (c) => (c === '\\' ? '\\\\' : '\\0')) : part;
 }
