@@ -9,7 +9,7 @@ export type { CollectorOptions, ResolvedOptions } from './options.js';
 
 // The store
 export { openStore, MIN_ID_DAYS } from './store/store.js';
-export type { Store, StoreOptions, IngestItem, IngestResult, WeeklyRow, ProjectRow } from './store/store.js';
+export type { Store, StoreOptions, IngestItem, IngestResult, WeeklyRow, ProjectRow, RejectedRow } from './store/store.js';
 
 // Reading
 export { summarize, summaryWeeks } from './read/summary.js';

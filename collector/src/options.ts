@@ -98,7 +98,13 @@ Receives tallyho reports, stores them in SQLite and serves a dashboard.
  *
  * @returns the options, `'help'`, or an error message naming the bad flag.
  */
-export function optionsFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv): CollectorOptions | 'help' | { error: string } {
+export function optionsFromArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): CollectorOptions | 'help' | {
+  /** What is wrong with the command line, naming the flag. */
+  error: string;
+} {
   let parsed;
   try {
     parsed = parseArgs({

@@ -63,7 +63,7 @@ it('the dashboard shows the numbers real clients sent, as charts drawn by the lo
   // Each chart is a uPlot canvas with something drawn on it.
   const charts = ['installs', 'features', 'error-rates', 'versions', 'runtimes', 'platforms'];
   for (const chart of charts) {
-    const drawn = await project.locator(`section[data-chart="${chart}"] canvas`).evaluate((canvas: HTMLCanvasElement) => {
+    const drawn = await project.locator(`section[data-chart="${chart}"] canvas`).evaluate((canvas: any) => {
       const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
       let painted = 0;
       for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;

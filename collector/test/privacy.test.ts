@@ -32,7 +32,7 @@ it("never stores or logs a client's address, and suppresses cells fewer than --m
   try {
     // Two installs use feature.common; one of them also feature.rare. A third install reports a
     // version of its own. Then refusals of every kind, so that the error paths log too.
-    for (const [i, counts] of [{ 'feature.common': 1, 'feature.rare': 1 }, { 'feature.common': 2 }].entries()) {
+    for (const [i, counts] of ([{ 'feature.common': 1, 'feature.rare': 1 }, { 'feature.common': 2 }] as Record<string, number>[]).entries()) {
       const run = await runClient(`${c.url}/v1/reports`, { counts, version: '1.0.0' });
       expect(run.code, `client ${i}: ${run.stderr}`).toBe(0);
     }

@@ -1,10 +1,11 @@
 // A small instrumented library: what a library author writes.
-import { createTelemetry } from 'tallyho';
+import { createTelemetry, httpTransport } from 'tallyho';
 
 export const telemetry = createTelemetry({
   project: 'acme-sdk',
   version: '1.4.0',
-  // transports: [httpTransport('https://telemetry.acme.dev/v1/reports')],
+  // Where the author runs tallyho-collector. A user's TALLYHO_ENDPOINT sends reports elsewhere instead.
+  transports: [httpTransport('https://telemetry.acme.dev/v1/reports')],
 });
 
 /** Counted: `new Client`, `Client#query`, `Client.parseUrl`. */

@@ -12,18 +12,25 @@ import type { Report } from './schema.js';
  * (`linux x64`), `level`, `ci` (`true`/`false`).
  */
 export interface Observation {
+  /** The report's project. */
   readonly project: string;
+  /** The report's version. */
   readonly version: string;
   /** The ISO week of the report's period end, as `YYYYWW`. */
   readonly week: number;
+  /** The install's weekly id; absent at level `basic`, where installs cannot be told apart. */
   readonly weekId: string | undefined;
+  /** What the report adds, cell by cell. */
   readonly cells: readonly Cell[];
 }
 
 /** One dimension's key and the amount a report adds to it. */
 export interface Cell {
+  /** The dimension (`calls`, `errors`, `runtime`, ...). */
   readonly dim: string;
+  /** The key within it (a counted name, `node 22`, ...); `''` for the dimension as a whole. */
   readonly key: string;
+  /** What the report adds to it. */
   readonly value: number;
 }
 

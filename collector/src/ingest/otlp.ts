@@ -14,7 +14,9 @@ export interface OtlpReport {
 
 /** The reports of a request, and how many data points were not tallyho's and so were not taken. */
 export interface OtlpReports {
+  /** One report per resource that carried tallyho's metrics. */
   readonly reports: readonly OtlpReport[];
+  /** Data points not taken (other metrics, or other kinds than a monotonic delta Sum). */
   readonly rejectedPoints: number;
 }
 

@@ -1,7 +1,17 @@
 import { ReportSchema, type Report } from './schema.js';
 
 /** A report that passed the wire contract, or the first problem with it. */
-export type Validated = { readonly report: Report } | { readonly problem: string; readonly field: string };
+export type Validated =
+  | {
+      /** The report as the schema returns it (unknown fields stripped). */
+      readonly report: Report;
+    }
+  | {
+      /** The first problem, with where it is. */
+      readonly problem: string;
+      /** The report's top-level field the problem is in (`counts`), or `''`. */
+      readonly field: string;
+    };
 
 interface Issue {
   readonly path: readonly PropertyKey[];

@@ -8,7 +8,17 @@ import type { Store } from '../store/store.js';
  * numbers, and says `suppressed`; except that a counted name no row of the export shows is left
  * out, as on the page.
  */
-export function aggregatesCsv(store: Store, project: string, weeks: readonly number[], minInstalls: number): { csv: string; suppressed: number } {
+export function aggregatesCsv(
+  store: Store,
+  project: string,
+  weeks: readonly number[],
+  minInstalls: number,
+): {
+  /** The CSV text, CRLF line ends, with a header row. */
+  csv: string;
+  /** How many rows had their numbers suppressed. */
+  suppressed: number;
+} {
   const rows = store
     .weekly(project, weeks[0]!, weeks[weeks.length - 1]!)
     .sort((a, b) => a.week - b.week || a.version.localeCompare(b.version) || a.dim.localeCompare(b.dim) || a.key.localeCompare(b.key));

@@ -6,14 +6,19 @@ export type Cell = number | null;
 
 /** A key's numbers over the weeks of a summary, oldest first. */
 export interface KeySeries {
+  /** The version, runtime, platform, level, CI value or drop reason. */
   readonly key: string;
+  /** Its number in each week, oldest first. */
   readonly weeks: readonly Cell[];
 }
 
 /** A counted name's calls and errors over the weeks, and the totals of the weeks shown. */
 export interface FeatureSeries {
+  /** The counted name (`Client#query`, `feature.export`). */
   readonly name: string;
+  /** Calls in each week, oldest first. */
   readonly calls: readonly Cell[];
+  /** Calls that threw, in each week. */
   readonly errors: readonly Cell[];
   /** The calls of the weeks not suppressed. */
   readonly totalCalls: number;
@@ -23,6 +28,7 @@ export interface FeatureSeries {
 
 /** What the page, `GET /api/projects/:project/summary` and the CSV export show of a project. */
 export interface Summary {
+  /** The project's name. */
   readonly project: string;
   /** The ISO weeks covered, oldest first (`2026-W48`). */
   readonly weeks: readonly string[];
@@ -40,14 +46,23 @@ export interface Summary {
   readonly features: readonly FeatureSeries[];
   /** Installs by version, runtime (`node 22`), platform (`linux x64`), level and CI (`true`/`false`). */
   readonly versions: readonly KeySeries[];
+  /** Installs by runtime and major version (`node 22`). */
   readonly runtimes: readonly KeySeries[];
+  /** Installs by operating system and architecture (`linux x64`). */
   readonly platforms: readonly KeySeries[];
+  /** Installs by report level. */
   readonly levels: readonly KeySeries[];
+  /** Installs by whether they ran in CI (`true`, `false`). */
   readonly ci: readonly KeySeries[];
   /** Counts the clients lost before delivery, by reason. */
   readonly dropped: readonly KeySeries[];
   /** How many cells were suppressed, and why, in words. */
-  readonly suppressed: { readonly cells: number; readonly note: string };
+  readonly suppressed: {
+    /** How many cells were replaced by `null`. */
+    readonly cells: number;
+    /** The same in words, for the page. */
+    readonly note: string;
+  };
 }
 
 /** The dimensions whose keys are listed by installs. */

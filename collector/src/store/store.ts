@@ -20,11 +20,13 @@ export interface StoreOptions {
 
 /** One report to store: its id, the body as received, and what it adds to the aggregates. */
 export interface IngestItem {
+  /** The report's id: a report with an id taken before is not stored again. */
   readonly id: string;
   /** `http` (`/v1/reports`) or `otlp` (`/v1/metrics`). */
   readonly source: 'http' | 'otlp';
   /** The body as received (after gzip), kept raw for the retention period. */
   readonly body: string;
+  /** What the report adds to the weekly aggregates. */
   readonly observation: Observation;
 }
 
@@ -33,18 +35,37 @@ export type IngestResult = 'stored' | 'duplicate';
 
 /** One row of the weekly aggregates. `version` is `''` for all versions together. */
 export interface WeeklyRow {
+  /** The ISO week, as `YYYYWW`. */
   readonly week: number;
+  /** The project's version; `''` for all versions together. */
   readonly version: string;
+  /** The dimension (see {@link Observation}). */
   readonly dim: string;
+  /** The key within the dimension: a counted name, a runtime, a reason, ... */
   readonly key: string;
+  /** The sum of what the week's reports added. */
   readonly value: number;
+  /** How many distinct installs (weekly ids) contributed. */
   readonly installs: number;
+}
+
+/** Refused requests of one week and reason. */
+export interface RejectedRow {
+  /** The ISO week, as `YYYYWW`. */
+  readonly week: number;
+  /** Why: `malformed`, `invalid:counts` (the report's first bad field), `too-large`, `rate-limited`, `retired`, ... */
+  readonly reason: string;
+  /** How many requests. */
+  readonly count: number;
 }
 
 /** A project and the weeks it has aggregates for. */
 export interface ProjectRow {
+  /** The project's name. */
   readonly project: string;
+  /** Its first week with aggregates, as `YYYYWW`. */
   readonly firstWeek: number;
+  /** Its last week with aggregates, as `YYYYWW`. */
   readonly lastWeek: number;
 }
 
@@ -63,7 +84,7 @@ export interface Store {
   /** The aggregate rows of a project between two weeks, inclusive. */
   weekly(project: string, fromWeek: number, toWeek: number): WeeklyRow[];
   /** Refused requests by reason between two weeks, inclusive. */
-  rejected(fromWeek: number, toWeek: number): { week: number; reason: string; count: number }[];
+  rejected(fromWeek: number, toWeek: number): RejectedRow[];
   /** Deletes raw reports (and the installs' cell lists) past the retention; returns how many reports went. */
   applyRetention(): number;
   /** How many raw reports are stored. */
@@ -140,7 +161,7 @@ export function openStore(options: StoreOptions): Store {
     .prepare<[string, number, number], WeeklyRow>(
       'SELECT week, version, dim, key, value, installs FROM weekly WHERE project = ? AND week BETWEEN ? AND ?',
     );
-  const selectRejected = db.prepare<[number, number], { week: number; reason: string; count: number }>(
+  const selectRejected = db.prepare<[number, number], RejectedRow>(
     'SELECT week, reason, count FROM rejected WHERE week BETWEEN ? AND ? ORDER BY week, reason',
   );
   const deleteReports = db.prepare('DELETE FROM reports WHERE received < ?');
@@ -271,5 +292,6 @@ export function openStore(options: StoreOptions): Store {
  * different parts never give the same key).
  */
 function escapeKey(part: string): string {
-  return /[\\\u0000]/.test(part) ? part.replace(/[\\\u0000]/g, (c) => (c === '\\' ? '\\\\' : '\\0')) : part;
+  if (!part.includes('\\') && !part.includes('\u0000')) return part;
+  return part.replaceAll('\\', '\\\\').replaceAll('\u0000', '\\0');
 }
