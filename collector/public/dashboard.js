@@ -64,6 +64,19 @@
     if (suppressed > 0) box.append(el('p', { class: 'note', 'data-suppressed': String(suppressed) }, suppressed + ' cell' + (suppressed === 1 ? '' : 's') + ' suppressed (fewer than ' + summary.minInstalls + ' installs).'));
   }
 
+  /** Histograms as one table: a row per name, a column per bucket, summed over the weeks shown. */
+  function histograms(parent, id, title, list) {
+    if (list.length === 0) return;
+    const bounds = [...new Set(list.flatMap((h) => h.keys.map((k) => k.key)))].sort((a, b) => (a === '+Inf' ? Infinity : Number(a)) - (b === '+Inf' ? Infinity : Number(b)));
+    const table = el('table', { 'data-numbers': id });
+    table.append(el('tr', {}, el('th', {}, ''), ...bounds.map((b) => el('th', {}, b === '+Inf' ? 'more' : '≤ ' + b))));
+    for (const h of list) {
+      const sums = new Map(h.keys.map((k) => [k.key, k.weeks.reduce((n, v) => n + (v || 0), 0)]));
+      table.append(el('tr', { 'data-key': h.name }, el('th', {}, h.name), ...bounds.map((b) => el('td', {}, String(sums.get(b) || 0)))));
+    }
+    parent.append(el('section', { 'data-histograms': id }, el('h3', {}, title), table));
+  }
+
   function keyed(list) {
     return list.slice(0, TOP).map((s) => ({ label: s.key, values: s.weeks }));
   }
@@ -90,6 +103,11 @@
     chart(grid, 'versions', 'Versions in use (installs)', summary, keyed(summary.versions));
     chart(grid, 'runtimes', 'Runtimes (installs)', summary, keyed(summary.runtimes));
     chart(grid, 'platforms', 'Platforms (installs)', summary, keyed(summary.platforms));
+    if (summary.exits && summary.exits.length > 0) chart(grid, 'exits', 'How runs ended', summary, keyed(summary.exits));
+    for (const c of (summary.choices || []).slice(0, 4)) chart(grid, 'choice:' + c.name, 'Choice: ' + c.name, summary, keyed(c.keys));
+    for (const d of (summary.dependencies || []).slice(0, 4)) chart(grid, 'dependency:' + d.name, 'Dependency: ' + d.name + ' (installs)', summary, keyed(d.keys));
+    histograms(section, 'durations', 'Durations (calls by bucket, upper bound in ms)', summary.durations || []);
+    histograms(section, 'numbers', 'Recorded numbers (by bucket, upper bound)', summary.numbers || []);
 
     const most = summary.features.slice(0, 10);
     const least = summary.features.slice(-10).reverse();

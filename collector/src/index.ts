@@ -13,7 +13,7 @@ export type { Store, StoreOptions, IngestItem, IngestResult, WeeklyRow, ProjectR
 
 // Reading
 export { summarize, summaryWeeks } from './read/summary.js';
-export type { Summary, Cell, KeySeries, FeatureSeries } from './read/summary.js';
+export type { Summary, Cell, KeySeries, FeatureSeries, NamedSeries } from './read/summary.js';
 export { aggregatesCsv } from './read/csv.js';
 
 // Ingest

@@ -102,3 +102,30 @@ it('deletes raw reports past the retention and keeps the aggregates; ids are rem
   s.applyRetention();
   expect(await s.ingest(report)).toBe('stored');
 });
+
+it('aggregates the usage-level signals where reports carry them: durations, numbers, choices, dependencies, exits', async () => {
+  const { summarize, summaryWeeks } = await import('../src/read/summary.js');
+  const now = Date.now();
+  const { store: s } = store(() => now);
+  const signals = (weekId: string, format: string, react: string | null) => ({
+    weekId,
+    durations: { 'Parser#parse': { '0.001': 2, '1.024': 1, '+Inf': 1 } },
+    numbers: { 'project.files': { '0': 1, '63': 2 } },
+    choices: { 'input.format': { [format]: 3, other: 1 } },
+    dependencies: { react },
+    exits: { normal: 2, nonZero: 1, signal: 0, duration: { '1.024': 3 } },
+  });
+  const first = item(signals('a'.repeat(64), 'hic', '18.3.1'));
+  await s.ingest(first);
+  await s.ingest(item(signals('b'.repeat(64), 'cool', null)));
+  const summary = summarize(s, 'acme-sdk', summaryWeeks(now, 1), 1);
+  expect(summary.durations).toEqual([{ name: 'Parser#parse', keys: [{ key: '0.001', weeks: [4] }, { key: '1.024', weeks: [2] }, { key: '+Inf', weeks: [2] }] }]);
+  expect(summary.numbers).toEqual([{ name: 'project.files', keys: [{ key: '0', weeks: [2] }, { key: '63', weeks: [4] }] }]);
+  expect(summary.choices).toEqual([{ name: 'input.format', keys: [{ key: 'cool', weeks: [3] }, { key: 'hic', weeks: [3] }, { key: 'other', weeks: [2] }] }]);
+  expect(summary.dependencies).toEqual([{ name: 'react', keys: [{ key: '18.3.1', weeks: [1] }, { key: 'not installed', weeks: [1] }] }]);
+  expect(summary.exits).toEqual([{ key: 'normal', weeks: [4] }, { key: 'nonZero', weeks: [2] }]);
+  expect(summary.exitDurations).toEqual([{ key: '1.024', weeks: [6] }]);
+  // With two installs below the minimum, every one of those cells is suppressed.
+  const strict = summarize(s, 'acme-sdk', summaryWeeks(now, 1), 3);
+  expect([strict.durations, strict.choices, strict.dependencies, strict.exits]).toEqual([[], [], [], []]);
+});

@@ -9,7 +9,9 @@ import type { Report } from './schema.js';
  * Dimensions: `reports` (key `''`: 1 per report; its distinct installs are the weekly active
  * installs), `runs` (`''`: the program runs the report covers), `calls` and `errors` (by counted
  * name), `dropped` (by reason), `runtime` (`node 22`: name and major version), `platform`
- * (`linux x64`), `level`, `ci` (`true`/`false`).
+ * (`linux x64`), `level`, `ci` (`true`/`false`); and where the report carries them,
+ * `duration:NAME` and `number:NAME` (by bucket), `choice:NAME` (by option), `dependency:PACKAGE` (by
+ * installed version, 1 per report), `exit` (`normal`, `nonZero`, `signal`) and `exit-duration` (by bucket).
  */
 export interface Observation {
   /** The report's project. */
@@ -53,6 +55,15 @@ export function observe(report: Report, extras: ObservationExtras = {}): Observa
   if (platform !== undefined) cells.push({ dim: 'platform', key: platform, value: 1 });
   cells.push({ dim: 'level', key: report.level, value: 1 });
   if (report.ci !== undefined) cells.push({ dim: 'ci', key: String(report.ci), value: 1 });
+  // The usage-level signals, where the report has them: one dimension per name, keyed by bucket or option.
+  for (const [name, buckets] of Object.entries(report.durations ?? {})) addCounts(cells, `duration:${name}`, buckets);
+  for (const [name, buckets] of Object.entries(report.numbers ?? {})) addCounts(cells, `number:${name}`, buckets);
+  for (const [name, options] of Object.entries(report.choices ?? {})) addCounts(cells, `choice:${name}`, options);
+  for (const [name, version] of Object.entries(report.dependencies ?? {})) cells.push({ dim: `dependency:${name}`, key: version ?? 'not installed', value: 1 });
+  if (report.exits !== undefined) {
+    addCounts(cells, 'exit', { normal: report.exits.normal, nonZero: report.exits.nonZero, signal: report.exits.signal });
+    addCounts(cells, 'exit-duration', report.exits.duration);
+  }
   return {
     project: report.project,
     version: report.version,

@@ -26,6 +26,14 @@ export interface FeatureSeries {
   readonly totalErrors: number;
 }
 
+/** A name's keys over the weeks: a choice's options, a histogram's buckets, a package's versions. */
+export interface NamedSeries {
+  /** The name (`input.format`, `Parser#parse`, `react`). */
+  readonly name: string;
+  /** Its keys, each with its numbers per week; most first (buckets: in bucket order). */
+  readonly keys: readonly KeySeries[];
+}
+
 /** What the page, `GET /api/projects/:project/summary` and the CSV export show of a project. */
 export interface Summary {
   /** The project's name. */
@@ -56,6 +64,18 @@ export interface Summary {
   readonly ci: readonly KeySeries[];
   /** Counts the clients lost before delivery, by reason. */
   readonly dropped: readonly KeySeries[];
+  /** How runs ended (`normal`, `nonZero`, `signal`), where reports say. */
+  readonly exits: readonly KeySeries[];
+  /** Runs by how long they ran, by bucket (upper bound in milliseconds, `+Inf`). */
+  readonly exitDurations: readonly KeySeries[];
+  /** Timed calls by duration bucket, per name (`track({ time: true })`, `instrument()`). */
+  readonly durations: readonly NamedSeries[];
+  /** Recorded numbers by bucket, per name (`record()`). */
+  readonly numbers: readonly NamedSeries[];
+  /** Counts by option, per name (`choice()`). */
+  readonly choices: readonly NamedSeries[];
+  /** Installs by installed version, per package the author listed. */
+  readonly dependencies: readonly NamedSeries[];
   /** How many cells were suppressed, and why, in words. */
   readonly suppressed: {
     /** How many cells were replaced by `null`. */
@@ -93,7 +113,17 @@ export function summarize(store: Store, project: string, weeks: readonly number[
   const runs = empty();
   const calls = new Map<string, Cell[]>();
   const errors = new Map<string, Cell[]>();
-  const byKey: Record<string, Map<string, Cell[]>> = { versions: new Map(), runtimes: new Map(), platforms: new Map(), levels: new Map(), ci: new Map(), dropped: new Map() };
+  const byKey: Record<string, Map<string, Cell[]>> = {
+    versions: new Map(),
+    runtimes: new Map(),
+    platforms: new Map(),
+    levels: new Map(),
+    ci: new Map(),
+    dropped: new Map(),
+    exits: new Map(),
+    exitDurations: new Map(),
+  };
+  const named: Record<string, Map<string, Map<string, Cell[]>>> = { duration: new Map(), number: new Map(), choice: new Map(), dependency: new Map() };
   const put = (map: Map<string, Cell[]>, key: string, i: number, cell: Cell): void => {
     let series = map.get(key);
     if (series === undefined) map.set(key, (series = empty()));
@@ -125,9 +155,26 @@ export function summarize(store: Store, project: string, weeks: readonly number[
       case 'dropped':
         put(byKey.dropped!, row.key, i, show(row, row.value));
         break;
+      case 'exit':
+        put(byKey.exits!, row.key, i, show(row, row.value));
+        break;
+      case 'exit-duration':
+        put(byKey.exitDurations!, row.key, i, show(row, row.value));
+        break;
       default: {
         const target = INSTALL_DIMS[row.dim as keyof typeof INSTALL_DIMS];
-        if (target !== undefined) put(byKey[target]!, row.key, i, show(row, row.installs));
+        if (target !== undefined) {
+          put(byKey[target]!, row.key, i, show(row, row.installs));
+          break;
+        }
+        const colon = row.dim.indexOf(':');
+        const kind = colon === -1 ? undefined : named[row.dim.slice(0, colon)];
+        if (kind === undefined) break;
+        const name = row.dim.slice(colon + 1);
+        let keys = kind.get(name);
+        if (keys === undefined) kind.set(name, (keys = new Map()));
+        // Dependencies are counted by installs; the rest by what the reports added.
+        put(keys, row.key, i, show(row, row.dim.startsWith('dependency:') ? row.installs : row.value));
       }
     }
   }
@@ -147,6 +194,14 @@ export function summarize(store: Store, project: string, weeks: readonly number[
       .filter(([, cells]) => shown(cells))
       .map(([key, cells]) => ({ key, weeks: cells }))
       .sort((a, b) => total(b.weeks) - total(a.weeks) || a.key.localeCompare(b.key));
+  // Buckets are named by their upper bound: in bound order, `+Inf` last.
+  const bound = (key: string): number => (key === '+Inf' ? Number.POSITIVE_INFINITY : Number(key));
+  const buckets = (map: Map<string, Cell[]>): KeySeries[] => list(map).sort((a, b) => bound(a.key) - bound(b.key));
+  const names = (map: Map<string, Map<string, Cell[]>>, order: (m: Map<string, Cell[]>) => KeySeries[]): NamedSeries[] =>
+    [...map]
+      .map(([name, keys]) => ({ name, keys: order(keys) }))
+      .filter((n) => n.keys.length > 0)
+      .sort((a, b) => a.name.localeCompare(b.name));
 
   return {
     project,
@@ -163,6 +218,12 @@ export function summarize(store: Store, project: string, weeks: readonly number[
     levels: list(byKey.levels!),
     ci: list(byKey.ci!),
     dropped: list(byKey.dropped!),
+    exits: list(byKey.exits!),
+    exitDurations: buckets(byKey.exitDurations!),
+    durations: names(named.duration!, buckets),
+    numbers: names(named.number!, buckets),
+    choices: names(named.choice!, list),
+    dependencies: names(named.dependency!, list),
     suppressed: {
       cells: suppressedCells,
       note:
