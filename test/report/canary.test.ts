@@ -162,6 +162,64 @@ describe('reports read through the test kit', () => {
   });
 });
 
+describe('the fields of the usage level beyond counts', () => {
+  it('carry no canary, no number given to record() and no string outside the allowed list', async () => {
+    const kit = installTestKit();
+    try {
+      const secrets: string[] = [];
+      const secret = (): string => {
+        const s = canary();
+        secrets.push(s);
+        return s;
+      };
+      const telemetry = createTelemetry({ project: 'canary-signals', version: '1.0.0', level: 'full', dependencies: ['zod', 'no-such-package-here'] });
+      const lib = telemetry.instrument(
+        {
+          take: (value: unknown) => String(value).length,
+          later: async (value: unknown) => String(value).length,
+          fail: (message: string) => {
+            throw new Error(message);
+          },
+          Holder: class Holder {
+            kept: unknown;
+            constructor(value: unknown) {
+              this.kept = value;
+            }
+            put(value: unknown): void {
+              this.kept = value;
+            }
+          },
+        },
+        { time: true },
+      );
+      lib.take(secret());
+      await lib.later(bait(secret()));
+      expect(() => lib.fail(secret())).toThrow();
+      new lib.Holder(secret()).put(bait(secret()));
+      // Numbers that are no bucket's bound, long enough that no id or timestamp holds them by chance.
+      const values = [123456789, 987654.321, 4242424242, 7777777];
+      for (const value of values) telemetry.record('project.size', value);
+      telemetry.choice('input.format', secret(), ['hic', 'cool']);
+      telemetry.choice('input.format', bait(secret()), ['hic']);
+      telemetry.choice('input.format', 'hic', ['hic']);
+      await telemetry.shutdown();
+
+      expect(kit.reports).toHaveLength(1);
+      const report = kit.reports[0]!;
+      expect(report.choices).toEqual({ 'input.format': { other: 2, hic: 1 } });
+      expect(Object.keys(report.durations ?? {}).sort()).toEqual(['Holder#put', 'fail', 'later', 'take']);
+      expect(report.numbers?.['project.size']).toBeDefined();
+      expect(report.dependencies).toMatchObject({ 'no-such-package-here': null });
+      const bytes = JSON.stringify(report);
+      expect(leaks(bytes, secrets)).toEqual([]);
+      expect(values.filter((value) => bytes.includes(String(value)))).toEqual([]);
+      expect([process.cwd(), fileURLToPath(import.meta.url)].filter((place) => bytes.includes(place))).toEqual([]);
+    } finally {
+      kit.uninstall();
+    }
+  });
+});
+
 interface ChildRun {
   code: number | null;
   stdout: string;
