@@ -3,12 +3,14 @@
 import { rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEnv } from './config/env.js';
+import { removeOrphans } from './config/files.js';
 import { homePaths, homeProblem } from './config/home.js';
 import { createLog } from './config/log.js';
 import { readTrustedFile } from './config/trusted-files.js';
 import { deliverSpooled } from './delivery/deliver-spooled.js';
 import { recordGone } from './consent/gone.js';
 import { currentConsent } from './consent/current-consent.js';
+import { declaredSpec } from './consent/known-projects.js';
 import { SENDER_WATCHDOG_MS, senderLockPath, takeSenderLock } from './delivery/sender-launch.js';
 import { Spool, type SpoolEntry } from './delivery/spool.js';
 import type { Transport } from './transports/transport.js';
@@ -28,14 +30,18 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
   const deadline = AbortSignal.timeout(Math.max(0, budgetEnd - started));
   const cwd = process.cwd();
   const holds = (entry: SpoolEntry): boolean => currentConsent(env, home, cwd, entry).enabled;
+  // What a transport is comes from the project's entry that its host wrote (its code's declared
+  // transports), never from the spool file: a planted or altered file can name a transport, not make one.
+  const declared = (entry: SpoolEntry) => declaredSpec(home, entry.project, entry.transport.name);
   try {
     const root = homePaths.spoolRoot(home);
     for (const name of safeReaddir(root)) {
       if (name === 'sender.lock' || deadline.aborted) continue;
       const spool = new Spool(join(root, name));
       spool.recordDrops(spool.tidy(Date.now()));
-      // Reports for transports only the host can rebuild (no spec) wait for its next run, untouched.
-      const claims = spool.claimDue(Date.now(), { only: (entry) => entry.transport.spec !== undefined });
+      // Reports for transports only the host can rebuild (or that its code no longer declares) wait
+      // for its next run, untouched.
+      const claims = spool.claimDue(Date.now(), { only: (entry) => declared(entry) !== undefined });
       if (claims.length === 0) continue;
       await deliverSpooled(
         {
@@ -44,7 +50,7 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
           now: Date.now,
           signal: deadline,
           transportFor: (entry) => {
-            const spec = entry.transport.spec;
+            const spec = declared(entry);
             if (spec === undefined) return undefined;
             const rebuilt = transportFromSpec(spec, env);
             if ('error' in rebuilt) {
@@ -74,7 +80,8 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
 
 function safeReaddir(dir: string): string[] {
   try {
-    return readdirSync(dir);
+    // Orphaned temporary files (a process killed while writing) go whenever a folder is listed.
+    return removeOrphans(dir, readdirSync(dir), Date.now());
   } catch {
     return [];
   }

@@ -275,7 +275,17 @@ function enabledTelemetry(
     const { notice, consent, optOutEnv } = resolved;
     firstRun(
       home,
-      { project, version, level: status.level, consent, ...(optOutEnv === undefined ? {} : { optOutEnv }), endpoints: status.transports, notice, ci: env.ci },
+      {
+        project,
+        version,
+        level: status.level,
+        consent,
+        ...(optOutEnv === undefined ? {} : { optOutEnv }),
+        endpoints: status.transports,
+        declared: authorTransports.flatMap((t) => (t.spec === undefined ? [] : [{ name: t.name, spec: t.spec }])),
+        notice,
+        ci: env.ci,
+      },
       log,
     );
   }

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { readEnv } from '../config/env.js';
-import { readJsonFile } from '../config/files.js';
+import { readJsonFile, removeOrphans } from '../config/files.js';
 import { type Home, homePaths, homeProblem, resolveHome } from '../config/home.js';
 import { writeGlobalSwitch, writeProjectConsent } from '../consent/consent-files.js';
 import { currentConsent } from '../consent/current-consent.js';
@@ -246,7 +246,8 @@ function spools(home: Home, named: readonly string[] = []): { project: string; s
 
 function safeReaddir(dir: string): string[] {
   try {
-    return readdirSync(dir);
+    // Orphaned temporary files (a process killed while writing) go whenever a folder is listed.
+    return removeOrphans(dir, readdirSync(dir), Date.now());
   } catch {
     return [];
   }

@@ -1,5 +1,5 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { randomBytes } from './random.js';
 import { readTrustedFile } from './trusted-files.js';
 
@@ -53,6 +53,45 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
     throw error;
   }
 }
+
+/** A temporary file of {@link writeFileAtomic}: `<name>.<pid>.<8 hex>.tmp`. */
+const TEMPORARY = /\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+/** How old a temporary file must be before it is taken for an orphan: no write takes a minute. */
+export const ORPHAN_AGE_MS = 60_000;
+
+/**
+ * Removes, from the `names` listed in `dir`, temporary files of {@link writeFileAtomic} older than a
+ * minute: orphans of a process killed (SIGKILL, a power cut) between writing and renaming, which
+ * nothing else would ever delete. Returns the names that are left. Never throws.
+ */
+export function removeOrphans(dir: string, names: readonly string[], now: number, fs: OrphanFs = realOrphanFs): string[] {
+  const left: string[] = [];
+  for (const name of names) {
+    if (!TEMPORARY.test(name)) {
+      left.push(name);
+      continue;
+    }
+    try {
+      const mtimeMs = fs.mtimeMs(join(dir, name));
+      if (mtimeMs !== undefined && now - mtimeMs > ORPHAN_AGE_MS) fs.unlink(join(dir, name));
+    } catch {
+      // Gone already, or renamed into place by the process that wrote it.
+    }
+  }
+  return left;
+}
+
+/** What {@link removeOrphans} needs of the file system (the spool injects its own in tests). */
+export interface OrphanFs {
+  mtimeMs(path: string): number | undefined;
+  unlink(path: string): void;
+}
+
+const realOrphanFs: OrphanFs = {
+  mtimeMs: (path) => lstatSync(path, { throwIfNoEntry: false })?.mtimeMs,
+  unlink: (path) => rmSync(path, { force: true }),
+};
 
 /** Writes `{ format, ...value }` as JSON, atomically. */
 export function writeJsonFile(path: string, value: Record<string, unknown>): void {

@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile, writeJsonFile } from '../config/files.js';
+import { readJsonFile, removeOrphans, writeJsonFile } from '../config/files.js';
 import { type Home, homePaths } from '../config/home.js';
+import type { TransportSpec } from '../transports/transport.js';
 
 /** What `tallyho status` knows of a project that ran on this machine while on. */
 export interface KnownProject {
@@ -15,6 +16,23 @@ export interface KnownProject {
   readonly endpoints: readonly string[];
   /** Whether the first-run notice has been shown on a terminal. */
   readonly noticeShown: boolean;
+  /**
+   * The transports the author's code declared that a process without it can rebuild, by name: the
+   * only ones the detached sender ever builds. A spool file names its transport; what that transport
+   * is comes from here, a file only the host writes, never from the spool file itself.
+   */
+  readonly declared?: readonly DeclaredTransport[];
+}
+
+/** A transport the author's code declared, as the detached sender may rebuild it. */
+export interface DeclaredTransport {
+  readonly name: string;
+  readonly spec: TransportSpec;
+}
+
+/** The spec the author's code declared under `name` for `project`, if any. */
+export function declaredSpec(home: Home, project: string, name: string): TransportSpec | undefined {
+  return readKnownProject(home, project)?.declared?.find((d) => d.name === name)?.spec;
 }
 
 /** Reads one project's entry; `undefined` when absent or unreadable. */
@@ -27,7 +45,7 @@ export function readKnownProject(home: Home, project: string): KnownProject | un
 export function listKnownProjects(home: Home): KnownProject[] {
   let names: string[];
   try {
-    names = readdirSync(homePaths.known(home)).filter((name) => name.endsWith('.json'));
+    names = removeOrphans(homePaths.known(home), readdirSync(homePaths.known(home)), Date.now()).filter((name) => name.endsWith('.json'));
   } catch {
     return [];
   }
@@ -42,7 +60,8 @@ export function listKnownProjects(home: Home): KnownProject[] {
 
 /** Writes a project's entry, only when it differs from what is there: no write on an ordinary run. */
 export function recordKnownProject(home: Home, known: KnownProject, previous: KnownProject | undefined): void {
-  if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(known)) return;
+  // Compared as read back, so that the order of fields never makes an ordinary run write.
+  if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(parseKnown(JSON.parse(JSON.stringify(known)) as Record<string, unknown>))) return;
   writeJsonFile(homePaths.knownProject(home, known.project), { ...known });
 }
 
@@ -56,5 +75,12 @@ function parseKnown(value: Record<string, unknown>): KnownProject | undefined {
     ...(typeof value.optOutEnv === 'string' ? { optOutEnv: value.optOutEnv } : {}),
     endpoints: Array.isArray(value.endpoints) ? value.endpoints.filter((e): e is string => typeof e === 'string') : [],
     noticeShown: value.noticeShown === true,
+    ...(Array.isArray(value.declared) ? { declared: value.declared.filter(isDeclared) } : {}),
   };
+}
+
+function isDeclared(value: unknown): value is DeclaredTransport {
+  if (typeof value !== 'object' || value === null) return false;
+  const { name, spec } = value as { name?: unknown; spec?: unknown };
+  return typeof name === 'string' && typeof spec === 'object' && spec !== null && typeof (spec as { type?: unknown }).type === 'string';
 }

@@ -2,7 +2,11 @@ import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from '../config/random.js';
 import { totalCalls } from '../report/build-report.js';
-import { FILE_FORMAT, writeFileAtomic } from '../config/files.js';
+import { FILE_FORMAT, removeOrphans, writeFileAtomic } from '../config/files.js';
+import { readTrustedFile } from '../config/trusted-files.js';
+
+/** The largest spool file read: a report is a few kilobytes, 2,000 names about 50 KB. */
+export const MAX_SPOOL_FILE_BYTES = 1_000_000;
 import { type DropReason, DROP_REASONS, type Dropped } from '../registry/counter-table.js';
 import type { Report } from '../report/report.js';
 import type { TransportSpec } from '../transports/transport.js';
@@ -49,7 +53,12 @@ export interface SpoolFs {
 /** The real file system. */
 export const realSpoolFs: SpoolFs = {
   readdir: (dir) => nodeFs.readdirSync(dir),
-  readFile: (path) => nodeFs.readFileSync(path, 'utf8'),
+  readFile: (path) => {
+    // Only a regular file of this user's, never blocking: a FIFO named like a report must not hang a sender.
+    const read = readTrustedFile(path, MAX_SPOOL_FILE_BYTES);
+    if (read.kind === 'ok') return read.text;
+    throw Object.assign(new Error(read.kind === 'absent' ? 'gone' : read.why), { code: read.kind === 'absent' ? 'ENOENT' : 'EUNTRUSTED' });
+  },
   writeAtomic: (path, data) => writeFileAtomic(path, data),
   rename: (from, to) => nodeFs.renameSync(from, to),
   unlink: (path) => nodeFs.rmSync(path, { force: true }),
@@ -283,9 +292,13 @@ export class Spool {
     return total;
   }
 
+  /** The folder's file names, less orphaned temporary files, which go (every listing tidies them). */
   private names(): string[] {
     try {
-      return this.fs.readdir(this.dir);
+      return removeOrphans(this.dir, this.fs.readdir(this.dir), Date.now(), {
+        mtimeMs: (path) => this.fs.stat(path)?.mtimeMs,
+        unlink: (path) => this.fs.unlink(path),
+      });
     } catch {
       return [];
     }
@@ -306,8 +319,9 @@ export class Spool {
     let text: string;
     try {
       text = this.fs.readFile(path);
-    } catch {
-      return { kind: 'gone' };
+    } catch (error) {
+      // Not a regular file of this user's (a FIFO, a device, another user's file): removed when tidied.
+      return (error as NodeJS.ErrnoException).code === 'EUNTRUSTED' ? { kind: 'invalid', calls: 0 } : { kind: 'gone' };
     }
     try {
       const parsed = JSON.parse(text) as Record<string, unknown>;
