@@ -111,9 +111,32 @@ export class Spool {
   add(entry: SpoolEntry, index: number): boolean {
     try {
       this.fs.writeAtomic(join(this.dir, entryName(entry, index)), serialize(entry));
-      return true;
     } catch {
       return false;
+    }
+    this.limit(entry.createdAt);
+    return true;
+  }
+
+  /**
+   * Applies the quota and the age limit as a report is written, not only when a sender tidies: where
+   * no sender can run (PID 1, a bundled host, an executable not named node) the spool must not grow
+   * past its limits run after run. Cheap when within them: a listing and a stat of each waiting file.
+   * What goes is recorded for the project's next report. Never throws.
+   */
+  private limit(now: number): void {
+    try {
+      const entries = this.names().filter((name) => ENTRY.test(name));
+      const oldest = entries.reduce((min, name) => Math.min(min, Number(name.slice(0, 13))), Number.POSITIVE_INFINITY);
+      let over = entries.length > this.limits.maxFiles || now - oldest > this.limits.maxAgeMs;
+      if (!over) {
+        let bytes = 0;
+        for (const name of entries) bytes += this.fs.stat(join(this.dir, name))?.size ?? 0;
+        over = bytes > this.limits.maxBytes;
+      }
+      if (over) this.recordDrops(this.tidy(now));
+    } catch {
+      // The limits are applied again by the next write, the next tidy, or a sender.
     }
   }
 
@@ -342,7 +365,18 @@ export function callsOf(report: Report): number {
 }
 
 function claimSuffix(now: number): string {
-  return `.claim-${String(Math.max(0, Math.trunc(now))).padStart(13, '0')}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  return `.claim-${stamp(now)}-${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * A time as the 13 digits a file name carries. The time comes from the host's clock, which may return
+ * fractions, negative or huge values (a patched `Date.now()`, fake timers): a file tallyho names after
+ * it must still match its own pattern, or it would never be seen again (never sent, kept after an
+ * opt-out).
+ */
+function stamp(time: number): string {
+  const ms = Number.isFinite(time) ? Math.min(9_999_999_999_999, Math.max(0, Math.trunc(time))) : 0;
+  return String(ms).padStart(13, '0');
 }
 
 /**
@@ -360,7 +394,7 @@ export function lossOf(report: Report, reason: DropReason): Dropped {
 }
 
 function entryName(entry: SpoolEntry, index: number): string {
-  return `${String(entry.createdAt).padStart(13, '0')}-${entry.report.id}-${index}.json`;
+  return `${stamp(entry.createdAt)}-${entry.report.id}-${index}.json`;
 }
 
 function serialize(entry: SpoolEntry): string {

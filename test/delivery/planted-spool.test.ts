@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILE_FORMAT } from '../../src/config/files.js';
 import { homePaths, resolveHome } from '../../src/config/home.js';
+import { DEFAULT_SPOOL_LIMITS, realSpoolFs, Spool, type SpoolLimits } from '../../src/delivery/spool.js';
 import { sampleReport } from '../telemetry/support.js';
 
 const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
@@ -167,5 +168,64 @@ describe('temporary files orphaned by a process killed while writing', () => {
     expect(existsSync(inRoot)).toBe(false);
     cli(home, 'status');
     expect(existsSync(inProjects)).toBe(false);
+  });
+});
+
+describe('file names tallyho writes', () => {
+  it('do not depend on the host clock returning whole milliseconds: the report is still seen, and purged', () => {
+    const home = newHome();
+    const env = { PATH: process.env.PATH ?? '', TALLYHO_HOME: home, TALLYHO_OPTIN: 'fraction-fixture' };
+    execFileSync(process.execPath, [fileURLToPath(new URL('../fixtures/security/fraction-host.mjs', import.meta.url))], { env, timeout: 20_000 });
+    const dir = homePaths.spool(resolveHome(home), 'fraction-fixture');
+    expect(readdirSync(dir).filter((n) => n.endsWith('.json'))).toEqual([expect.stringMatching(/^\d{13}-[0-9a-f-]{36}-0\.json$/)]);
+    const shown = execFileSync(process.execPath, [join(dist, 'cli.js'), 'show', 'fraction-fixture'], { env, encoding: 'utf8', timeout: 20_000 });
+    expect(shown).toContain('"work":3');
+    execFileSync(process.execPath, [join(dist, 'cli.js'), 'optout', 'fraction-fixture'], { env, timeout: 20_000 });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('the quota and the age limit apply when a report is written', () => {
+  const entry = (calls: number, createdAt: number) => ({
+    project: P,
+    version: '1.0.0',
+    consent: 'opt-out' as const,
+    optOutEnv: undefined,
+    transport: { name: 'host-only' },
+    report: sampleReport(P, { 'Client#query': calls }),
+    createdAt,
+    attempts: 0,
+    nextAttemptAt: createdAt,
+  });
+  const spoolOf = (dir: string, limits: Partial<SpoolLimits>) => new Spool(dir, realSpoolFs, { ...DEFAULT_SPOOL_LIMITS, ...limits });
+  const waiting = (dir: string) => readdirSync(dir).filter((n) => /^\d{13}-.*\.json$/.test(n));
+
+  it('past maxFiles, the oldest go as the next is written, counted as dropped (quota)', () => {
+    const dir = join(newHome(), 'spool');
+    const spool = spoolOf(dir, { maxFiles: 3 });
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) expect(spool.add(entry(i + 1, now + i), 0)).toBe(true);
+    expect(waiting(dir)).toHaveLength(3);
+    expect(spool.takeDrops()).toEqual({ quota: 1 + 2 });
+  });
+
+  it('past maxBytes, likewise', () => {
+    const dir = join(newHome(), 'spool');
+    const now = Date.now();
+    const one = JSON.stringify({ format: FILE_FORMAT, ...entry(1, now) }).length;
+    const spool = spoolOf(dir, { maxBytes: one * 2 + 10 });
+    for (let i = 0; i < 4; i++) spool.add(entry(10, now + i), 0);
+    expect(waiting(dir)).toHaveLength(2);
+    expect(spool.takeDrops()).toEqual({ quota: 20 });
+  });
+
+  it('a report older than maxAgeMs goes when another is written, counted as dropped (expired)', () => {
+    const dir = join(newHome(), 'spool');
+    const spool = spoolOf(dir, { maxAgeMs: 60_000 });
+    const now = Date.now();
+    spool.add(entry(7, now - 120_000), 0);
+    spool.add(entry(1, now), 0);
+    expect(waiting(dir)).toHaveLength(1);
+    expect(spool.takeDrops()).toEqual({ expired: 7 });
   });
 });
