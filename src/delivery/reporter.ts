@@ -116,7 +116,9 @@ export function createReporter(options: ReporterOptions): Reporter {
   function keep(report: Report, transport: Transport, index: number, attempts: number, retryAfterMs?: number): boolean {
     if (spool !== undefined && spool.add(entryFor(report, transport, Date.now(), attempts, retryAfterMs), index)) return true;
     dropAll(table, lossOf(report, 'network'));
-    log.warn(`report ${report.id} could not be kept for ${transport.name}; its ${totalCalls(report.counts)} calls are counted as dropped (network)`);
+    log.warn(
+      `report ${report.id} could not be kept for ${transport.name} (the spool cannot be written); its ${totalCalls(report.counts)} calls are counted as dropped (network), for this process's next report`,
+    );
     return false;
   }
 
@@ -231,6 +233,8 @@ export function createReporter(options: ReporterOptions): Reporter {
         // Exit never waits for the network: the report goes to the spool, synchronously.
         spooled = transports.map((transport, index) => keep(next.report, transport, index, 0)).some(Boolean);
         if (spooled) log.debug(`report ${next.report.id} spooled at ${trigger}`);
+        // No report follows an exit: what could not be written is lost, and said so plainly.
+        else log.warn(`report ${next.report.id} could not be written to the spool at ${trigger}; its ${totalCalls(next.report.counts)} calls are lost`);
       }
       if ((spooled || due) && transports.some((t) => t.spec !== undefined)) options.launchSender();
     },

@@ -279,19 +279,35 @@ export class Spool {
     return removed;
   }
 
-  /** Writes losses for the project's next report to collect. */
+  /** Losses that could not be written (a full disk): kept here, for this process's next report. */
+  private unwritten: Dropped = {};
+
+  /**
+   * Writes losses for the project's next report to collect. Where they cannot be written (a full disk,
+   * a read-only home) they are kept in memory, and {@link Spool.takeDrops} of this process returns them.
+   */
   recordDrops(dropped: Dropped): void {
-    if (!Object.values(dropped).some((n) => n)) return;
+    const all: Dropped = { ...this.unwritten };
+    for (const reason of DROP_REASONS) {
+      const n = dropped[reason];
+      if (typeof n === 'number' && n > 0) all[reason] = (all[reason] ?? 0) + n;
+    }
+    if (!Object.values(all).some((n) => n)) return;
     try {
-      this.fs.writeAtomic(join(this.dir, `drops-${randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, dropped }));
+      this.fs.writeAtomic(join(this.dir, `drops-${randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, dropped: all }));
+      this.unwritten = {};
     } catch {
-      // Nowhere to keep the record: the loss cannot be reported, but must not break the host.
+      this.unwritten = all;
     }
   }
 
-  /** Collects and deletes the recorded losses. A file is deleted only after it has been read whole. */
+  /**
+   * Collects and deletes the recorded losses, and those kept in memory. A file is deleted only after it
+   * has been read whole.
+   */
   takeDrops(): Dropped {
-    const total: Dropped = {};
+    const total: Dropped = { ...this.unwritten };
+    this.unwritten = {};
     for (const name of this.names()) {
       if (!DROPS.test(name)) continue;
       const path = join(this.dir, name);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILE_FORMAT } from '../../src/config/files.js';
 import { homePaths, resolveHome } from '../../src/config/home.js';
-import { DEFAULT_SPOOL_LIMITS, realSpoolFs, Spool, type SpoolLimits } from '../../src/delivery/spool.js';
+import { DEFAULT_SPOOL_LIMITS, realSpoolFs, Spool, type SpoolFs, type SpoolLimits } from '../../src/delivery/spool.js';
 import { sampleReport } from '../telemetry/support.js';
 
 const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
@@ -227,5 +227,29 @@ describe('the quota and the age limit apply when a report is written', () => {
     spool.add(entry(1, now), 0);
     expect(waiting(dir)).toHaveLength(1);
     expect(spool.takeDrops()).toEqual({ expired: 7 });
+  });
+});
+
+describe('a full disk', () => {
+  it('keeps losses that cannot be written in memory, for the next report this process makes', () => {
+    const dir = join(newHome(), 'spool');
+    let full = true;
+    const fs: SpoolFs = {
+      ...realSpoolFs,
+      writeAtomic: (path, data) => {
+        if (full) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        realSpoolFs.writeAtomic(path, data);
+      },
+    };
+    const spool = new Spool(dir, fs, DEFAULT_SPOOL_LIMITS);
+    spool.recordDrops({ refused: 3 });
+    spool.recordDrops({ refused: 2, invalid: 1 });
+    expect(spool.takeDrops()).toEqual({ refused: 5, invalid: 1 });
+    expect(spool.takeDrops()).toEqual({});
+    // Once the disk has room, what was kept in memory is written with the next record.
+    spool.recordDrops({ quota: 4 });
+    full = false;
+    spool.recordDrops({ expired: 1 });
+    expect(new Spool(dir).takeDrops()).toEqual({ quota: 4, expired: 1 });
   });
 });
