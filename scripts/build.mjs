@@ -4,11 +4,13 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rollup } from 'rollup';
 import { dts } from 'rollup-plugin-dts';
 
 const entries = ['index', 'testing', 'otel', 'schema'];
+const typedEntries = [...entries, 'web'];
 
 // `import process from 'node:process'` (env-paths does it) makes Node's ESM loader read every property
 // of `process` to build the module's exports, which creates the stdout and stderr streams and loads
@@ -121,6 +123,45 @@ await build({
   logLevel: 'warning',
 });
 
+// The web entry (browsers, web workers, edge workers): built for the browser, where the Node entry's
+// random source (/dev/urandom, node:crypto) is Web Crypto instead. The modules it shares with the Node
+// entry import Node built-ins only in code the web entry never reaches: each built-in is an empty
+// module without side effects here, so an unused import of one disappears, and the build fails if
+// the bundle still holds one.
+const NODE_IN_WEB = '__tallyho_node_builtin_in_web_entry__';
+const webModules = {
+  name: 'web-modules',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]config[\\/]random\.js$/ }, () => ({ path: resolvePath('src/runtime/web/random.ts') }));
+    b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-in-web', sideEffects: false }));
+    b.onLoad({ filter: /.*/, namespace: 'node-in-web' }, () => ({ contents: `module.exports = { ${NODE_IN_WEB}: true };`, loader: 'js' }));
+  },
+};
+for (const format of ['esm', 'cjs']) {
+  const { outputFiles } = await build({
+    entryPoints: { web: 'src/web.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': format === 'esm' ? '.js' : '.cjs' },
+    bundle: true,
+    format,
+    platform: 'browser',
+    target: 'es2022',
+    external,
+    treeShaking: true,
+    plugins: [webModules],
+    legalComments: 'linked',
+    ...minified,
+    define,
+    logLevel: 'warning',
+    write: false,
+  });
+  for (const file of outputFiles) {
+    if (file.text.includes(NODE_IN_WEB)) throw new Error(`${file.path}: the web entry uses a Node built-in`);
+    mkdirSync(dirname(file.path), { recursive: true });
+    writeFileSync(file.path, file.contents);
+  }
+}
+
 // The command and the detached sender: ESM programs, each one file.
 await build({
   entryPoints: { cli: 'src/cli/main.ts', sender: 'src/sender.ts' },
@@ -137,7 +178,7 @@ await build({
 chmodSync('dist/cli.js', 0o755);
 
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-for (const entry of entries) {
+for (const entry of typedEntries) {
   const bundle = await rollup({ input: `build/types/${entry}.d.ts`, plugins: [dts()], external });
   await bundle.write({ file: `dist/${entry}.d.ts`, format: 'es' });
   await bundle.write({ file: `dist/${entry}.d.cts`, format: 'es' });

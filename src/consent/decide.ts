@@ -20,7 +20,8 @@ export type ConsentRule =
   | 'test-kit'
   | 'unsupported-runtime'
   | 'no-permission'
-  | 'incomplete-package';
+  | 'incomplete-package'
+  | 'global-privacy-control';
 
 /** On or off, the rule that decided it, and a sentence a user can act on. */
 export interface ConsentDecision {

@@ -4,7 +4,8 @@ import type { Report } from './report.js';
 /** Facts about the process and machine that reports carry, gathered once: nothing here identifies anyone. */
 export interface EnvironmentFacts {
   readonly runtime: NonNullable<Report['runtime']>;
-  readonly platform: NonNullable<Report['platform']>;
+  /** Absent in browsers and workers, which do not tell it without fingerprinting. */
+  readonly platform?: NonNullable<Report['platform']>;
 }
 
 const GiB = 1024 ** 3;
