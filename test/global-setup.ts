@@ -19,7 +19,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const shapesDir = join(root, 'test/decorators');
 
 /** Every file a build writes, and the newest source it is made from. */
-const BUILT = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'testing.js', 'otel.js', 'cli.js', 'sender.js', 'report.schema.json'];
+const BUILT = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'testing.js', 'otel.js', 'cli.js', 'sender.js', 'report.schema.json', 'late.cjs', 'schema.js', 'THIRD-PARTY-NOTICES'];
 
 function newestSource(dir: string): number {
   let newest = 0;

@@ -17,7 +17,7 @@ const tsc = join(root, 'node_modules/typescript/bin/tsc');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 
 /** Every file the exports map points at: packing without one of them would publish a broken package. */
-const DIST_FILES = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'testing.js', 'testing.cjs', 'testing.d.ts', 'testing.d.cts', 'report.schema.json', 'cli.js', 'schema.js', 'schema.cjs', 'schema.d.ts', 'schema.d.cts'];
+const DIST_FILES = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'testing.js', 'testing.cjs', 'testing.d.ts', 'testing.d.cts', 'report.schema.json', 'cli.js', 'schema.js', 'schema.cjs', 'schema.d.ts', 'schema.d.cts', 'late.cjs', 'THIRD-PARTY-NOTICES'];
 
 /**
  * CommonJS consumers compile with node16: nodenext now lets a CommonJS file require an ES module, so
