@@ -10,7 +10,8 @@
 //   BENCH_EXIT_RUNS=N       runs of each exit-latency case (default 25)
 //   BENCH_MEMORY_RUNS=N     runs of each memory case (default 5)
 //   BENCH_VARIANTS=0        skip the wrapper variants (investigation rows)
-//   BENCH_PARTS=per-call,startup,exit,memory,report-size   which parts to run (default all)
+//   BENCH_SHORT_RUNS=N      pairs of each short-run row (default 25)
+//   BENCH_PARTS=per-call,short-run,startup,exit,memory,report-size   which parts to run (default all)
 //   BENCH_STRICT=1          exit with status 1 when a target is missed
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { exitBench } from './exit.mjs';
 import { memoryBench } from './memory.mjs';
 import { perCallBench } from './per-call.mjs';
 import { reportSizeBench } from './report-size.mjs';
+import { shortRunBench } from './short-run.mjs';
 import { startupBench } from './startup.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -46,10 +48,11 @@ const settings = {
   roundMs: intSetting('BENCH_ROUND_MS', quick ? 3 : 10),
   warmups: quick ? 1 : 2,
   startupRuns: intSetting('BENCH_STARTUP_RUNS', quick ? 5 : 25),
+  shortRuns: intSetting('BENCH_SHORT_RUNS', quick ? 5 : 25),
   exitRuns: intSetting('BENCH_EXIT_RUNS', quick ? 5 : 25),
   memoryRuns: intSetting('BENCH_MEMORY_RUNS', quick ? 2 : 5),
   variants: process.env.BENCH_VARIANTS !== '0',
-  parts: (process.env.BENCH_PARTS ?? 'per-call,startup,exit,memory,report-size').split(',').map((p) => p.trim()),
+  parts: (process.env.BENCH_PARTS ?? 'per-call,short-run,startup,exit,memory,report-size').split(',').map((p) => p.trim()),
 };
 
 const fmtNs = (v) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
@@ -97,6 +100,22 @@ function printStartup(result) {
     `  inside the "on" program (median of ${p.importMs.n} more runs): node ready after ${fmtMs(p.bootMs.median)} ms, ` +
       `import(dist/index.js) ${fmtMs(p.importMs.median)} ms, createTelemetry + track() ${fmtMs(p.createMs.median)} ms`,
   );
+  return lines;
+}
+
+function printShortRun(result) {
+  const lines = ['', 'Short run vs the same program importing an empty module instead (whole processes, alternating pairs; NODE_EXTRA_CA_CERTS unset)'];
+  lines.push(`  ${pad('row', 70)}${lpad('empty ms', 9)}${lpad('tallyho', 9)}${lpad('x empty', 9)}${lpad('+ms', 7)}  target`);
+  for (const r of result.rows) {
+    const target = r.target.maxRatio !== undefined ? `<= ${r.target.maxRatio.toFixed(2)}x` : `<= +${r.target.maxAddedMs} ms`;
+    lines.push(
+      `  ${pad(r.label, 70)}${lpad(fmtMs(r.baseMs.median), 9)}${lpad(fmtMs(r.subjectMs.median), 9)}${lpad(fmtRatio(r.ratio.median), 9)}` +
+        `${lpad(fmtMs(r.addedMs.median), 7)}  ${target} ${r.target.pass ? 'PASS' : 'FAIL'}`,
+    );
+    if (r.stray.senders > 0) lines.push(`    note: ${r.stray.senders} runs started a detached sender (stopped before the next run)`);
+    if (r.stray.stderr) lines.push(`    note: printed to stderr: ${r.stray.stderr}`);
+  }
+  if (result.endpointContacts > 0) lines.push(`  note: the black-hole endpoint was contacted ${result.endpointContacts} times`);
   return lines;
 }
 
@@ -239,6 +258,16 @@ async function main() {
           `(+${fmtNs(on.cpuNs.median - perCall.rows.find((r) => r.id === 'bare').cpuNs.median)} ns per call)  ${pass ? 'PASS' : 'FAIL'}`,
       );
       lines.push('Checks:', ...perCall.checks.map((c) => `  ${c}`), ...perCall.notes.map((n) => `  ${n}`));
+      out.push(...lines);
+      console.log(lines.join('\n'));
+    }
+    if (settings.parts.includes('short-run')) {
+      const shortHome = path.join(home, 'short-run');
+      mkdirSync(shortHome, { recursive: true });
+      const shortRun = await shortRunBench({ distUrl, tmp: shortHome, runs: settings.shortRuns });
+      results.shortRun = shortRun;
+      for (const r of shortRun.rows) verdicts.push(r.target.pass);
+      const lines = printShortRun(shortRun);
       out.push(...lines);
       console.log(lines.join('\n'));
     }
