@@ -1,5 +1,5 @@
 import type { Log } from '../config/log.js';
-import { validReport } from '../report/schema.js';
+import { validReport } from '../report/valid-report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
 import { type Claim, lossOf, type Spool, type SpoolEntry } from './spool.js';
 import { errorText } from '../config/error-text.js';

@@ -2,7 +2,7 @@ import type { ShowMe } from '../config/env.js';
 import type { Log } from '../config/log.js';
 import { type CounterTable, drop, dropAll, isIdle, takeDelta } from '../registry/counter-table.js';
 import { buildReport, type ReportContext, totalCalls } from '../report/build-report.js';
-import { validReport } from '../report/schema.js';
+import { validReport } from '../report/valid-report.js';
 import type { Report, Trigger } from '../report/report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
 import { deliverSpooled, retryDelayMs } from './deliver-spooled.js';

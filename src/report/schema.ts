@@ -62,8 +62,18 @@ void schemaMatchesInterface;
 export interface ReportSchemaType {
   /** Returns the report, or throws a zod error that lists every problem. */
   parse(input: unknown): Report;
-  /** Returns `{ success: true, data }` or `{ success: false, error }`; never throws. */
-  safeParse(input: unknown):
+  /**
+   * Returns `{ success: true, data }` or `{ success: false, error }`; never throws. With
+   * `{ jitless: true }`, zod parses without generating code for its fast path (worth it for a report
+   * parsed once; needed where a content security policy forbids `new Function`).
+   */
+  safeParse(
+    input: unknown,
+    options?: {
+      /** Parse without zod's generated fast path. Default `false`. */
+      readonly jitless?: boolean;
+    },
+  ):
     | {
         /** The input is a valid report. */
         success: true;
@@ -91,14 +101,3 @@ export const reportZodSchema = lazy(makeReportSchema);
  * ships in the package as `tallyho/report.schema.json`.
  */
 export const ReportSchema: ReportSchemaType = lazyObject(() => reportZodSchema());
-
-/**
- * Validates a report against the wire contract. Returns the parsed report (unknown fields stripped), or
- * `undefined` when it is invalid. Parsed without zod's generated fast path: a report is parsed once,
- * so compiling code for it only costs time, and tallyho generates no code inside its host. (Passed per
- * parse: zod's global `config()` is shared with every other copy of zod in the process.)
- */
-export function validReport(report: unknown): Report | undefined {
-  const result = reportZodSchema().safeParse(report, { jitless: true });
-  return result.success ? result.data : undefined;
-}

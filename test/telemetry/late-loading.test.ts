@@ -16,27 +16,27 @@ function host(format: 'esm' | 'cjs', mode: 'exit' | 'flush') {
     timeout: 20_000,
   });
   expect(run.status).toBe(0);
-  return { seen: JSON.parse(run.stdout) as { atStartUp: boolean; afterFlush: boolean }, reports: shownReports(run.stderr, 'late-host') };
+  return { seen: JSON.parse(run.stdout) as { atStartUp: boolean; afterFlush: boolean; schemaAfterFlush: boolean }, reports: shownReports(run.stderr, 'late-host') };
 }
 
 describe.each(['esm', 'cjs'] as const)('the %s build', (format) => {
   it('loads the reporting code only at exit, synchronously, and the exit report is whole', () => {
     const { seen, reports } = host(format, 'exit');
-    expect(seen).toEqual({ atStartUp: false, afterFlush: false });
+    expect(seen).toEqual({ atStartUp: false, afterFlush: false, schemaAfterFlush: false });
     expect(reports.map(({ trigger, report }) => [trigger, report.counts])).toEqual([['exit', { 'new Client': 1, 'Client#query': 1 }]]);
   });
 
-  it('loads it with the first flush', () => {
+  it('loads it with the first flush, and zod (tallyho/schema) to validate the report before it is sent', () => {
     const { seen, reports } = host(format, 'flush');
-    expect(seen).toEqual({ atStartUp: false, afterFlush: true });
+    expect(seen).toEqual({ atStartUp: false, afterFlush: true, schemaAfterFlush: true });
     expect(reports.map(({ trigger }) => trigger)).toEqual(['manual']);
   });
 });
 
-it("keeps zod out of the host's bundles: only the late code and tallyho/schema carry it", () => {
+it("keeps zod out of the host's bundles and the late code: tallyho/schema carries it", () => {
   // A message of zod's own, present in every bundle that includes zod's core.
   const zod = (file: string) => readFileSync(join('dist', file), 'utf8').includes('Invalid input');
-  expect(['index.js', 'index.cjs', 'late.cjs', 'schema.js'].map(zod)).toEqual([false, false, true, true]);
+  expect(['index.js', 'index.cjs', 'late.cjs', 'schema.js', 'schema.cjs'].map(zod)).toEqual([false, false, false, true, true]);
 });
 
 it('is off, and says why, when its ES module bundle was copied without late.cjs', () => {
