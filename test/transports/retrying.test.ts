@@ -221,7 +221,8 @@ describe('retryingTransport: when to stop', () => {
     });
     while (calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(timers()).toBe(before);
+    // At most as many as before: a timer of the runner's may end meanwhile, and the retry's must not count.
+    expect(timers()).toBeLessThanOrEqual(before);
     caller.abort();
     expect(await pending).toEqual(retry());
     expect(calls).toHaveLength(1);
