@@ -6,6 +6,7 @@ import { constructVariantCases, freshBuiltClass, freshClass, variantCases } from
 const ON = 'bench-on';
 const OFF = 'bench-off';
 const MANY = 'bench-many';
+const SIGNALS = 'bench-signals';
 
 /**
  * A legacy method decorator applied by hand: the descriptor it returns, if any, replaces the method.
@@ -36,7 +37,7 @@ function prepareEnv(home) {
   for (const key of ['DO_NOT_TRACK', 'TALLYHO_DISABLE', 'TALLYHO_SHOW_ME', 'TALLYHO_DEBUG', 'TALLYHO_TIMER', 'TALLYHO_ENDPOINT']) {
     delete process.env[key];
   }
-  process.env.TALLYHO_OPTIN = `${ON},${MANY}`;
+  process.env.TALLYHO_OPTIN = `${ON},${MANY},${SIGNALS}`;
   process.env.TALLYHO_OPTOUT = OFF;
   process.env.TALLYHO_DRY_RUN = '1';
   process.env.TALLYHO_HOME = home;
@@ -132,6 +133,27 @@ export async function perCallBench({ distUrl, home, settings }) {
     cases.push(callCase('otel-wrapper', '(d2) wrapper + OTel counter.add(1) (nestjs-otel style)', 'main', new Subject()));
   }
 
+  // Durations and instrument(), counted into a project of their own (their calls are checked apart).
+  const signals = tallyho.createTelemetry({ project: SIGNALS, version: '1.0.0' });
+  if (!signals.status().enabled) throw new Error(`telemetry "${SIGNALS}" should be on`);
+  const signalIds = ['untimed', 'timed', 'inst-fn', 'inst-arrow'];
+  {
+    const Untimed = freshClass('untimed');
+    decorateMethod(signals.track(), Untimed.prototype, 'm');
+    cases.push(callCase('untimed', '(g) track(), untimed (as (b), in this group)', 'signals', new Untimed()));
+    const Timed = freshClass('timed');
+    decorateMethod(signals.track({ time: true }), Timed.prototype, 'm');
+    cases.push(callCase('timed', '(h) track({ time: true }): two clock reads and a bucket', 'signals', new Timed()));
+    // One clock read, in a method that is otherwise bare: (i) - (a) is what one read costs.
+    const Clock = new Function('perf', '// class: clock\nreturn class Subject { m(x) { perf.now(); } };')(globalThis.performance);
+    cases.push(callCase('clock', '(i) one performance.now(), in a bare method', 'signals', new Clock()));
+    // instrument() of a plain function, called as a property of the object it came back in.
+    const plain = new Function('// plain function\nreturn { f: function f(x) {}, a: (x) => {} };')();
+    const counted = signals.instrument(plain);
+    cases.push(callCase('inst-fn', '(j) instrument() of a plain function, o.m(x)', 'signals', { m: counted.f }));
+    cases.push(callCase('inst-arrow', '(k) instrument() of an arrow function, o.m(x)', 'signals', { m: counted.a }));
+  }
+
   // Construction: `new` of a class tracked with the class decorator goes through the stand-in's trap.
   {
     cases.push(constructCase('new-bare', '(e) new, bare class', freshBuiltClass('new-bare')));
@@ -173,6 +195,16 @@ export async function perCallBench({ distUrl, home, settings }) {
       ? `tallyho "${ON}" counted ${flushedOn.calls} calls, as made`
       : `MISMATCH: tallyho "${ON}" counted ${flushedOn.calls} calls, ${expectOn + newOn} were made`,
   );
+  {
+    const flushed = await signals.flush();
+    const expected = signalIds.reduce((sum, id) => sum + byId[id].calls, 0);
+    checks.push(
+      flushed.calls === expected
+        ? `tallyho "${SIGNALS}" counted ${flushed.calls} calls, as made`
+        : `MISMATCH: tallyho "${SIGNALS}" counted ${flushed.calls} calls, ${expected} were made`,
+    );
+    await signals.shutdown();
+  }
   if (many) {
     const flushed = await many.flush();
     const expected = byId['on-16'].calls + byId['on-16'].extraCalls;
@@ -196,7 +228,7 @@ export async function perCallBench({ distUrl, home, settings }) {
   }
   await on.shutdown();
 
-  const base = { main: byId.bare, variant: byId.bare, construct: byId['new-bare'] };
+  const base = { main: byId.bare, variant: byId.bare, construct: byId['new-bare'], signals: byId.bare };
   const rows = cases.map((c) => ({
     id: c.id,
     label: c.label,
