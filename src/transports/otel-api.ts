@@ -1,5 +1,17 @@
-import { createNoopMeter, type Counter, type Meter, type MeterProvider, metrics, ValueType } from '@opentelemetry/api';
-import { DROP_REASON_ATTRIBUTE, METRIC_DESCRIPTIONS, METRIC_NAMES, METRIC_UNIT, NAME_ATTRIBUTE } from './otlp-encode.js';
+import { createNoopMeter, type Counter, type Histogram as OtelHistogram, type Meter, type MeterProvider, metrics, ValueType } from '@opentelemetry/api';
+import type { Histogram, Report } from '../report/report.js';
+import {
+  bucketCounts,
+  CHOICE_ATTRIBUTE,
+  DROP_REASON_ATTRIBUTE,
+  HISTOGRAMS,
+  METRIC_DESCRIPTIONS,
+  METRIC_NAMES,
+  METRIC_UNIT,
+  NAME_ATTRIBUTE,
+  RUN_OUTCOME_ATTRIBUTE,
+  SIGNAL_NAME_ATTRIBUTE,
+} from './otlp-encode.js';
 import type { SendOutcome, Transport } from './transport.js';
 import { errorText } from '../config/error-text.js';
 
@@ -21,6 +33,9 @@ interface Instruments {
   readonly calls: Counter;
   readonly errors: Counter;
   readonly dropped: Counter;
+  readonly choices: Counter;
+  readonly runs: Counter;
+  readonly histograms: Record<keyof typeof HISTOGRAMS, OtelHistogram>;
 }
 
 const NO_SDK: NotedSuccess = {
@@ -58,29 +73,45 @@ export function otelTransport(options: OtelTransportOptions = {}): Transport {
     if (cached?.meter === meter) return cached;
     const counter = (name: string, description: string): Counter =>
       meter.createCounter(name, { description, unit: METRIC_UNIT, valueType: ValueType.INT });
+    const histogram = (kind: keyof typeof HISTOGRAMS): OtelHistogram => {
+      const { name, description, unit, bounds } = HISTOGRAMS[kind];
+      // The same fixed bounds as tallyho's buckets, so each recorded value lands in its own bucket.
+      return meter.createHistogram(name, { description, unit, advice: { explicitBucketBoundaries: [...bounds] } });
+    };
     cached = {
       meter,
       calls: counter(METRIC_NAMES.calls, METRIC_DESCRIPTIONS.calls),
       errors: counter(METRIC_NAMES.errors, METRIC_DESCRIPTIONS.errors),
       dropped: counter(METRIC_NAMES.dropped, METRIC_DESCRIPTIONS.dropped),
+      choices: meter.createCounter(METRIC_NAMES.choices, { description: METRIC_DESCRIPTIONS.choices, unit: '1', valueType: ValueType.INT }),
+      runs: meter.createCounter(METRIC_NAMES.runs, { description: METRIC_DESCRIPTIONS.runs, unit: '{run}', valueType: ValueType.INT }),
+      histograms: { durations: histogram('durations'), numbers: histogram('numbers'), runDuration: histogram('runDuration') },
     };
     return cached;
   }
 
   return {
     name: meterProvider === undefined ? 'OpenTelemetry API (global MeterProvider)' : 'OpenTelemetry API (MeterProvider given)',
-    send(report, sendOptions) {
-      if (sendOptions.signal.aborted) return Promise.resolve({ kind: 'retryable', reason: 'not recorded: the caller stopped waiting' });
+    async send(report, sendOptions) {
+      if (sendOptions.signal.aborted) return { kind: 'retryable', reason: 'not recorded: the caller stopped waiting' };
       try {
         const found = instruments(report.project, report.version);
-        if (found === undefined) return Promise.resolve(NO_SDK);
+        if (found === undefined) return NO_SDK;
         record(found.calls, NAME_ATTRIBUTE, report.counts);
         record(found.errors, NAME_ATTRIBUTE, report.errors);
         record(found.dropped, DROP_REASON_ATTRIBUTE, report.dropped);
-        return Promise.resolve({ kind: 'success' });
+        for (const [name, values] of Object.entries(report.choices ?? {})) {
+          for (const [value, n] of Object.entries(values)) if (n > 0) found.choices.add(n, { [SIGNAL_NAME_ATTRIBUTE]: name, [CHOICE_ATTRIBUTE]: value });
+        }
+        if (report.exits !== undefined) {
+          const { normal, nonZero, signal } = report.exits;
+          record(found.runs, RUN_OUTCOME_ATTRIBUTE, { normal, nonZero, signal });
+        }
+        await recordHistograms(found, report);
+        return { kind: 'success' };
       } catch (error) {
         // A provider is host code: whatever it throws stays an outcome.
-        return Promise.resolve({ kind: 'failure', reason: `the MeterProvider threw: ${errorText(error)}` });
+        return { kind: 'failure', reason: `the MeterProvider threw: ${errorText(error)}` };
       }
     },
   };
@@ -89,4 +120,41 @@ export function otelTransport(options: OtelTransportOptions = {}): Transport {
 function record(counter: Counter, key: string, values: Readonly<Record<string, number | undefined>> | undefined): void {
   if (values === undefined) return;
   for (const [name, n] of Object.entries(values)) if (n !== undefined && n > 0) counter.add(n, { [key]: name });
+}
+
+/** Values recorded before the bridge lets the host's event loop run: a bucket may count millions. */
+const RECORDS_PER_TURN = 10_000;
+
+/**
+ * Records a report's histograms into OpenTelemetry histograms. The API takes values, not bucket
+ * counts, so each counted value is recorded as its bucket's bound (twice the last bound for the
+ * overflow bucket), which the histogram's bounds, tallyho's own, put back in the same bucket. The sum
+ * the SDK keeps is therefore made of bounds, not of durations or numbers. Long runs of records yield
+ * to the event loop.
+ */
+async function recordHistograms(found: Instruments, report: Report): Promise<void> {
+  const groups: [keyof typeof HISTOGRAMS, string | undefined, Readonly<Record<string, Histogram>> | undefined][] = [
+    ['durations', NAME_ATTRIBUTE, report.durations],
+    ['numbers', SIGNAL_NAME_ATTRIBUTE, report.numbers],
+    ['runDuration', undefined, report.exits === undefined ? undefined : { run: report.exits.duration }],
+  ];
+  let sinceYield = 0;
+  for (const [kind, key, byName] of groups) {
+    const { bounds, buckets } = HISTOGRAMS[kind];
+    const instrument = found.histograms[kind];
+    for (const [name, values] of Object.entries(byName ?? {})) {
+      const attributes = key === undefined ? {} : { [key]: name };
+      const counts = bucketCounts(values, buckets);
+      for (let i = 0; i < counts.length; i++) {
+        const value = i < bounds.length ? bounds[i]! : bounds[bounds.length - 1]! * 2;
+        for (let n = counts[i]!; n > 0; n--) {
+          instrument.record(value, attributes);
+          if (++sinceYield === RECORDS_PER_TURN) {
+            sinceYield = 0;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+      }
+    }
+  }
 }

@@ -162,3 +162,33 @@ describe('otelTransport: through createTelemetry', () => {
     }
   });
 });
+
+describe('otelTransport: histograms, choices and runs', () => {
+  it('records durations, numbers and run times as SDK histograms with the same buckets, and choices and runs as counters', async () => {
+    const { provider, reader } = sdkProvider();
+    const transport = otelTransport({ meterProvider: provider });
+    const report = sampleReport({
+      durations: { 'Parser#parse': { '0.004': 3, '1.024': 1, '+Inf': 1 } },
+      numbers: { 'project.files': { '0': 1, '7': 2 } },
+      choices: { 'input.format': { hic: 2, other: 1 } },
+      exits: { normal: 1, nonZero: 0, signal: 0, duration: { '524.288': 1 } },
+    });
+    expect(await transport.send(report, { signal: new AbortController().signal })).toEqual({ kind: 'success' });
+    const collected = await collect(reader);
+    const histogramOf = (name: string) => {
+      const metric = metricOf(collected, 'acme-sdk', name);
+      expect(metric?.dataPointType).toBe(DataPointType.HISTOGRAM);
+      return metric!.dataPoints.map((p) => p.value as { buckets: { boundaries: number[]; counts: number[] }; count: number });
+    };
+    const [parse] = histogramOf('tallyho.duration');
+    const at = (value: { buckets: { boundaries: number[]; counts: number[] } }, bound: number) => value.buckets.counts[value.buckets.boundaries.indexOf(bound)];
+    expect(parse!.count).toBe(5);
+    expect([at(parse!, 0.004), at(parse!, 1.024), parse!.buckets.counts.at(-1)]).toEqual([3, 1, 1]);
+    const [files] = histogramOf('tallyho.number');
+    expect([files!.count, at(files!, 0), at(files!, 7)]).toEqual([3, 1, 2]);
+    const [run] = histogramOf('tallyho.run.duration');
+    expect([run!.count, at(run!, 524.288)]).toEqual([1, 1]);
+    expect(valuesBy(metricOf(collected, 'acme-sdk', 'tallyho.choices')!, 'tallyho.choice')).toEqual({ hic: 2, other: 1 });
+    expect(valuesBy(metricOf(collected, 'acme-sdk', 'tallyho.runs')!, 'tallyho.run.outcome')).toEqual({ normal: 1 });
+  });
+});

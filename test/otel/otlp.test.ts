@@ -458,3 +458,49 @@ describe('otlpTransportFromSpec: the detached sender', () => {
     expect(result).toEqual({ error: expect.stringMatching(message) });
   });
 });
+
+describe('otlpTransport: durations, numbers, choices, runs and dependencies', () => {
+  it('sends explicit-bucket DELTA histograms with tallyho’s fixed bounds and no sum, and counters for choices and runs', async () => {
+    const c = await collector();
+    const report = sampleReport({
+      durations: { 'Parser#parse': { '0.004': 3, '+Inf': 1 } },
+      numbers: { 'project.files': { '0': 1, '7': 2 } },
+      choices: { 'input.format': { hic: 2, other: 1 } },
+      exits: { normal: 0, nonZero: 1, signal: 0, duration: { '524.288': 1 } },
+      dependencies: { zod: '4.6.7', absent: null },
+    });
+    expect((await otlpTransport(c.metricsUrl).send(report, live())).kind).toBe('success');
+    const body = JSON.parse(c.received[0].body) as Json;
+    const { resource, scopeMetrics } = body.resourceMetrics[0];
+    expect(attributesOf(resource.attributes)).toMatchObject({ 'tallyho.dependency.zod': '4.6.7' });
+    expect(JSON.stringify(resource.attributes)).not.toContain('absent');
+    const byName = Object.fromEntries(scopeMetrics[0].metrics.map((m: Json) => [m.name, m]));
+    for (const [name, unit, points] of [
+      ['tallyho.duration', 'ms', { 'Parser#parse': 4 }],
+      ['tallyho.number', '1', { 'project.files': 3 }],
+      ['tallyho.run.duration', 'ms', { undefined: 1 }],
+    ] as const) {
+      const metric = byName[name];
+      expect(metric.unit).toBe(unit);
+      expect(metric.histogram.aggregationTemporality).toBe(1);
+      const counted: Record<string, number> = {};
+      for (const point of metric.histogram.dataPoints) {
+        expect(point.bucketCounts).toHaveLength(point.explicitBounds.length + 1);
+        expect(point).not.toHaveProperty('sum');
+        expect(point.bucketCounts.reduce((a: number, b: string) => a + Number(b), 0)).toBe(Number(point.count));
+        counted[String(Object.values(attributesOf(point.attributes))[0])] = Number(point.count);
+      }
+      expect(counted).toEqual(points);
+    }
+    const parse = byName['tallyho.duration'].histogram.dataPoints[0];
+    expect(parse.bucketCounts[parse.explicitBounds.indexOf(0.004)]).toBe('3');
+    expect(parse.bucketCounts.at(-1)).toBe('1');
+    const files = byName['tallyho.number'].histogram.dataPoints[0];
+    expect([files.bucketCounts[0], files.bucketCounts[files.explicitBounds.indexOf(7)]]).toEqual(['1', '2']);
+    expect(byName['tallyho.choices'].sum.dataPoints.map((p: Json) => [attributesOf(p.attributes), p.asInt])).toEqual([
+      [{ 'tallyho.name': 'input.format', 'tallyho.choice': 'hic' }, '2'],
+      [{ 'tallyho.name': 'input.format', 'tallyho.choice': 'other' }, '1'],
+    ]);
+    expect(byName['tallyho.runs'].sum.dataPoints.map((p: Json) => [attributesOf(p.attributes), p.asInt])).toEqual([[{ 'tallyho.run.outcome': 'nonZero' }, '1']]);
+  });
+});
