@@ -91,7 +91,7 @@ async function main() {
     const empty = path.join(tmp, 'empty.mjs');
     writeFileSync(empty, '');
     const { tallyhoRun, emptyRun } = tallyhoPrograms(distUrl, `${server.origin}/v1/reports`, pathToFileURL(empty).href);
-    const tallyho = { source: tallyhoRun, env: TALLYHO_ENV };
+    const tallyho = { source: tallyhoRun, env: TALLYHO_ENV, counts: true };
     const rows = [];
     const started = Date.now();
     const load = os.loadavg();
@@ -119,7 +119,7 @@ async function main() {
       `${JSON.stringify({ date: new Date(started).toISOString(), node: process.version, loadAverage: { start: load, end: os.loadavg() }, runs, rows, endpointRequests: server.requests(), table: table.join('\n') }, null, 2)}\n`,
     );
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     await server.close();
   }
 }

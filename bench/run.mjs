@@ -348,7 +348,7 @@ async function main() {
       console.log(lines.join('\n'));
     }
   } finally {
-    rmSync(home, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
   load.push(os.loadavg());
   results.loadAverage = { start: load[0], end: load[1] };

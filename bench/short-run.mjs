@@ -107,12 +107,15 @@ export function runTimed(source, home, env, cwd) {
 export async function pairs({ base, subject, runs, tmp, cwd }) {
   const template = mkdtempSync(path.join(tmp, 'template-'));
   const stray = { senders: 0 };
+  const homes = [];
   const once = async (c) => {
     const home = mkdtempSync(path.join(tmp, 'run-'));
+    homes.push(home);
     cpSync(template, home, { recursive: true });
     const { ms, stderr } = await runTimed(c.source, home, c.env, cwd);
-    // A sender writes its lock within moments of starting; give one a short chance to show itself.
-    for (let i = 0; i < 20 && c === subject; i++) {
+    // A run that counted may start a sender (until reports wait for their batch): it writes its lock
+    // within moments of starting, and is stopped before the next run (not timed).
+    for (let i = 0; i < 150 && c.counts; i++) {
       const pid = lockPid(home);
       if (pid !== undefined) {
         stray.senders++;
@@ -123,9 +126,8 @@ export async function pairs({ base, subject, runs, tmp, cwd }) {
         }
         break;
       }
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    rmSync(home, { recursive: true, force: true });
     if (stderr.trim() !== '') stray.stderr = stderr.trim().split('\n')[0];
     return ms;
   };
@@ -143,7 +145,13 @@ export async function pairs({ base, subject, runs, tmp, cwd }) {
       baseMs.push(await once(base));
     }
   }
-  rmSync(template, { recursive: true, force: true });
+  for (const dir of [template, ...homes]) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+    } catch {
+      // a stopped sender's last write; the bench's temporary folder goes at the end
+    }
+  }
   return {
     baseMs: summarize(baseMs),
     subjectMs: summarize(subjectMs),
@@ -162,7 +170,7 @@ export async function shortRunBench({ distUrl, tmp, runs }) {
   try {
     const run = await pairs({
       base: { source: programs.emptyRun, env: {} },
-      subject: { source: programs.tallyhoRun, env: TALLYHO_ENV },
+      subject: { source: programs.tallyhoRun, env: TALLYHO_ENV, counts: true },
       runs,
       tmp,
     });
