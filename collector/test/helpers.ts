@@ -101,9 +101,10 @@ export interface ClientRun {
 /**
  * Runs a real tallyho client in its own process and home (so its own install and weekly id): it
  * counts `counts`, calls `Client#query` `queries` times of which `failures` throw, and flushes
- * through an HTTP or OTLP transport to `url`.
+ * through an HTTP or OTLP transport to `url`. With `choice`, it also makes that choice of
+ * `input.format` and records 42 as `project.files`.
  */
-export function runClient(url: string, options: { project?: string; version?: string; transport?: 'http' | 'otlp'; counts?: Record<string, number>; queries?: number; failures?: number; headers?: Record<string, string>; home?: string }): Promise<ClientRun> {
+export function runClient(url: string, options: { project?: string; version?: string; transport?: 'http' | 'otlp'; counts?: Record<string, number>; queries?: number; failures?: number; headers?: Record<string, string>; home?: string; choice?: string }): Promise<ClientRun> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'tallyho-client-'));
   const project = options.project ?? 'acme-sdk';
   return new Promise((resolve, reject) => {
@@ -123,6 +124,7 @@ export function runClient(url: string, options: { project?: string; version?: st
         CLIENT_QUERIES: String(options.queries ?? 0),
         CLIENT_FAILURES: String(options.failures ?? 0),
         CLIENT_HEADERS: JSON.stringify(options.headers ?? {}),
+        CLIENT_CHOICE: options.choice ?? '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

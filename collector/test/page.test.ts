@@ -23,8 +23,8 @@ afterAll(async () => {
 it('the dashboard shows the numbers real clients sent, as charts drawn by the locally served uPlot', async () => {
   // Four installs of 1.4.0 and three of 2.0.0 (one over OTLP); feature.export is used by all, feature.rare by one.
   const runs = await Promise.all([
-    ...Array.from({ length: 4 }, () => runClient(`${c.url}/v1/reports`, { counts: { 'feature.export': 2 }, queries: 5, failures: 1 })),
-    ...Array.from({ length: 2 }, () => runClient(`${c.url}/v1/reports`, { version: '2.0.0', counts: { 'feature.export': 1 }, queries: 1 })),
+    ...Array.from({ length: 4 }, () => runClient(`${c.url}/v1/reports`, { counts: { 'feature.export': 2 }, queries: 5, failures: 1, choice: 'hic' })),
+    ...Array.from({ length: 2 }, () => runClient(`${c.url}/v1/reports`, { version: '2.0.0', counts: { 'feature.export': 1 }, queries: 1, choice: 'cool' })),
     runClient(`${c.url}/v1/metrics`, { transport: 'otlp', version: '2.0.0', counts: { 'feature.export': 1, 'feature.rare': 9 } }),
   ]);
   for (const run of runs) expect(JSON.parse(run.stdout).flush, run.stderr).toBe('sent');
@@ -54,6 +54,10 @@ it('the dashboard shows the numbers real clients sent, as charts drawn by the lo
   expect(thisWeek(await numbers('versions'))).toEqual({ '1.4.0': '4', '2.0.0': '3' });
   expect(thisWeek(await numbers('runtimes'))).toEqual({ [`node ${process.versions.node.split('.')[0]}`]: '7' });
   expect(thisWeek(await numbers('platforms'))).toEqual({ [`${process.platform} ${process.arch}`]: '7' });
+  // The usage-level signals (HTTP clients only: OTLP carries counts alone): a choice, and a recorded number's bucket.
+  // Two installs chose 'cool': fewer than 3, so that option is not shown at all.
+  expect(thisWeek(await numbers('choice:input.format'))).toEqual({ hic: '4' });
+  expect(await project.locator('table[data-numbers="numbers"] tr[data-key="project.files"] td').allTextContents()).toContain('6');
   await expect(project.locator('[data-list="most-used"] li').first().textContent()).resolves.toBe('Client#query: 22');
   await expect(project.locator('[data-list="least-used"] li').first().textContent()).resolves.toBe('new Client: 7');
   // feature.rare (one install) appears nowhere, and the page says cells were suppressed.
