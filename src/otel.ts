@@ -12,7 +12,7 @@ export type { OtelTransportOptions } from './transports/otel-api.js';
 // Straight to an OTLP/HTTP receiver, with no SDK in the process
 export { otlpTransport } from './transports/otlp.js';
 export type { OtlpTransport, OtlpTransportOptions, OtlpTransportSpec } from './transports/otlp.js';
-export type { OtlpEnv } from './transports/otlp-env.js';
+export type { OtlpEnv } from './config/otlp-env.js';
 
 // The types a transport is made of
 export type { SendOptions, SendOutcome, Transport, TransportSpec } from './transports/transport.js';

@@ -1,7 +1,7 @@
 import { type EnvFacts, readEnv } from './config/env.js';
 import { type Home, homePaths, homeProblem, resolveHome } from './config/home.js';
 import { createLog, type Log } from './config/log.js';
-import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from './config/options.js';
+import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from './options.js';
 import { writeProjectConsent } from './consent/consent-files.js';
 import type { ConsentDecision, ConsentRule } from './consent/decide.js';
 import { firstRun } from './consent/first-run.js';

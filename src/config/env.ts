@@ -4,7 +4,7 @@ import { type Env, envValue } from './env-value.js';
 import { isLevel, type Level } from './level.js';
 import type { FolderVariables } from './home.js';
 import { runningUnderDenoTest } from '../runtime/deno-test.js';
-import { type OtlpEnv, readOtlpEnv } from '../transports/otlp-env.js';
+import { type OtlpEnv, readOtlpEnv } from './otlp-env.js';
 
 /** Where `TALLYHO_SHOW_ME` sends a copy of every report. */
 export type ShowMe = { readonly to: 'stderr' } | { readonly to: 'file'; readonly path: string };

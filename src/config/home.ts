@@ -1,6 +1,5 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { projectFileName } from './options.js';
 import { folderProblem } from './trusted-files.js';
 
 /** Where tallyho keeps its files on this machine. Every copy of tallyho shares them. */
@@ -79,3 +78,8 @@ export const homePaths = {
   spool: (home: Home, project: string) => join(home.cache, 'spool', projectFileName(project)),
   spoolRoot: (home: Home) => join(home.cache, 'spool'),
 };
+
+/** The project name as it appears in a file name: nothing in it can reach outside its folder. */
+export function projectFileName(project: string): string {
+  return encodeURIComponent(project).replace(/\./g, '%2E');
+}

@@ -6,7 +6,7 @@ import { authorHeaders, authorUrl, flag, reservedHeaders, specNumber, validHeade
 import { checkEndpointUrl, displayRaw, displayUrl } from './loopback.js';
 import { registerFactoryBuilt } from './rebuildable.js';
 import { dataPointCount, encodeMetricsRequest } from './otlp-encode.js';
-import type { OtlpEnv } from './otlp-env.js';
+import type { OtlpEnv } from '../config/otlp-env.js';
 import type { SendOutcome, Transport, TransportSpec } from './transport.js';
 import { errorText } from '../config/error-text.js';
 

@@ -2,7 +2,7 @@ import { fileTransport } from './file.js';
 import { specNumber } from './factory-options.js';
 import { buildHttpTransport, type HttpTransportOptions } from './http.js';
 import { otlpTransportFromSpec } from './otlp.js';
-import type { OtlpEnv } from './otlp-env.js';
+import type { OtlpEnv } from '../config/otlp-env.js';
 import type { Transport } from './transport.js';
 import { errorText } from '../config/error-text.js';
 

@@ -1,4 +1,4 @@
-import { type Env, envValue } from '../config/env-value.js';
+import { type Env, envValue } from './env-value.js';
 
 /**
  * The OpenTelemetry exporter variables as an OTLP transport uses them: the user's collector, its

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { projectFileName, resolveOptions } from '../../src/config/options.js';
-import { consoleTransport } from '../../src/transports/console.js';
+import { projectFileName } from '../src/config/home.js';
+import { resolveOptions } from '../src/options.js';
+import { consoleTransport } from '../src/transports/console.js';
 
 const base = { project: 'acme-sdk', version: '1.0.0' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readOtlpEnv } from '../../src/transports/otlp-env.js';
+import { readOtlpEnv } from '../../src/config/otlp-env.js';
 
 describe('readOtlpEnv: the endpoint', () => {
   it.each<[string, Record<string, string>, { url: string; variable: string } | undefined]>([

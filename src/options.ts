@@ -1,7 +1,7 @@
-import { TIMER_INTERVAL_BOUNDS } from './env.js';
-import type { Level } from './level.js';
-import { PACKAGE_NAME } from './package-names.js';
-import type { Transport } from '../transports/transport.js';
+import { TIMER_INTERVAL_BOUNDS } from './config/env.js';
+import { isLevel, type Level } from './config/level.js';
+import { PACKAGE_NAME } from './config/package-names.js';
+import type { Transport } from './transports/transport.js';
 
 /** Options of {@link createTelemetry}. */
 export interface TelemetryOptions {
@@ -103,7 +103,7 @@ const checks: { readonly [K in keyof ResolvedOptions]-?: Check } = {
     });
     return problems;
   },
-  level: (value) => (value === 'basic' || value === 'usage' || value === 'full' ? [] : [['', 'must be "basic", "usage" or "full"']]),
+  level: (value) => (typeof value === 'string' && isLevel(value) ? [] : [['', 'must be "basic", "usage" or "full"']]),
   timer: (value) => {
     if (value === false) return [];
     const { min, max } = TIMER_INTERVAL_BOUNDS;
@@ -169,9 +169,4 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   if (problems.length > 0) throw new TypeError(`tallyho: createTelemetry(): ${problems.join('; ')}`);
   return resolved as unknown as ResolvedOptions;
-}
-
-/** The project name as it appears in a file name: nothing in it can reach outside its folder. */
-export function projectFileName(project: string): string {
-  return encodeURIComponent(project).replace(/\./g, '%2E');
 }
