@@ -27,13 +27,16 @@ export const LAYERS = [
   ['transports'], // where reports go
   ['delivery'], // exit, spool, settle, the sender's launch
   ['cli'], // the tallyho command
-  ['*'], // entry points and wiring: index, telemetry, options, sender, ...
+  ['*', 'runtime/web'], // entry points and wiring: index, telemetry, options, sender, the web entry's wiring
 ];
 
 /** The part of src/ a path (relative to src/) belongs to: its folder, or the file itself at the top. */
 function partOf(path) {
+  const [first, second] = path.split(sep);
+  // A sub-folder that a layer names is a part of its own (runtime/web is wiring, runtime/ is not).
+  if (second !== undefined && LAYERS.some((layer) => layer.includes(`${first}/${second}`))) return `${first}/${second}`;
   // A file is named without its extension: sources import `./version.js` for `version.ts`.
-  return path.split(sep)[0].replace(/\.[cm]?[jt]s$/, '');
+  return first.replace(/\.[cm]?[jt]s$/, '');
 }
 
 function layerOf(part, isFile) {

@@ -4,7 +4,7 @@
 // Creating a telemetry and counting
 export { createTelemetry } from './runtime/web/telemetry.js';
 export type { ShutdownOptions, Telemetry, TelemetryStatus } from './telemetry.js';
-export type { TelemetryOptions } from './config/options.js';
+export type { TelemetryOptions } from './options.js';
 export type { InstrumentOptions } from './decorators/instrument.js';
 export type { TrackDecorator, TrackOptions } from './decorators/track.js';
 export type { ConsentRule } from './consent/decide.js';

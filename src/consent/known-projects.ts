@@ -2,7 +2,6 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile, removeOrphans, writeJsonFile } from '../config/files.js';
 import { type Home, homePaths } from '../config/home.js';
-import type { TransportSpec } from '../transports/transport.js';
 
 /** What `tallyho status` knows of a project that ran on this machine while on. */
 export interface KnownProject {
@@ -27,11 +26,12 @@ export interface KnownProject {
 /** A transport the author's code declared, as the detached sender may rebuild it. */
 export interface DeclaredTransport {
   readonly name: string;
-  readonly spec: TransportSpec;
+  /** The transport's spec as plain JSON (a `TransportSpec`); whoever rebuilds it checks every field. */
+  readonly spec: Readonly<Record<string, unknown>>;
 }
 
 /** The spec the author's code declared under `name` for `project`, if any. */
-export function declaredSpec(home: Home, project: string, name: string): TransportSpec | undefined {
+export function declaredSpec(home: Home, project: string, name: string): DeclaredTransport['spec'] | undefined {
   return readKnownProject(home, project)?.declared?.find((d) => d.name === name)?.spec;
 }
 

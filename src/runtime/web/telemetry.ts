@@ -1,4 +1,4 @@
-import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from '../../config/options.js';
+import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from '../../options.js';
 import type { ConsentDecision } from '../../consent/decide.js';
 import { createInstrument } from '../../decorators/instrument.js';
 import { createTrack } from '../../decorators/track.js';
