@@ -1,6 +1,6 @@
-import * as schema from '../schema.js';
+import * as schema from './schema.js';
 
-/** The `tallyho/schema` entry: the wire contract, with zod. */
+/** What the `tallyho/schema` entry exports of the wire contract (report/schema.ts), with zod. */
 export type SchemaEntry = typeof schema;
 
 /**
