@@ -14,6 +14,12 @@ export interface CollectorProcess {
 /** Starts the built command and resolves once it says where it listens. */
 export function startCollectorProcess(args: readonly string[]): Promise<CollectorProcess> {
   const child = spawn(process.execPath, [join(collectorRoot, 'dist/cli.js'), '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A test that fails half-way must not leave its collector running: it ends with the test process.
+  const reap = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  child.once('exit', () => process.removeListener('exit', reap));
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
