@@ -1,6 +1,6 @@
 // Creating a telemetry and counting
 export { createTelemetry } from './telemetry.js';
-export type { ShutdownOptions, Telemetry, TelemetryStatus } from './telemetry.js';
+export type { FlushOptions, ShutdownOptions, Telemetry, TelemetryStatus } from './telemetry.js';
 export type { TelemetryOptions } from './options.js';
 export type { InstrumentOptions } from './decorators/instrument.js';
 export type { TrackDecorator, TrackOptions } from './decorators/track.js';

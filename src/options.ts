@@ -1,4 +1,4 @@
-import { TIMER_INTERVAL_BOUNDS } from './config/env.js';
+import { BATCH_INTERVAL_BOUNDS, TIMER_INTERVAL_BOUNDS } from './config/env.js';
 import { isLevel, type Level } from './config/level.js';
 import { PACKAGE_NAME } from './config/package-names.js';
 import type { Transport } from './transports/transport.js';
@@ -26,6 +26,16 @@ export interface TelemetryOptions {
         intervalSec: number;
       }
     | false;
+  /**
+   * How reports leave: they wait on disk and leave together, merged into one report per envelope, at
+   * most once per `intervalSec` (a whole number from 0 to 604,800). Default `{ intervalSec: 3600 }`;
+   * `0` sends at every exit. Users may change it with `TALLYHO_BATCH_INTERVAL_SEC`. While a batch
+   * waits, `tallyho show` prints it and when it leaves, and `tallyho purge` deletes it.
+   */
+  batch?: {
+    /** Seconds a batch waits from its oldest report: 0 (leave at every exit) to 604,800 (one week). Default 3,600. */
+    intervalSec: number;
+  };
   /** `'opt-out'` (default): on unless the user says no. `'opt-in'`: nothing is sent until the user opts in. */
   consent?: 'opt-out' | 'opt-in';
   /**
@@ -56,6 +66,7 @@ export interface ResolvedOptions {
   readonly transports: readonly Transport[];
   readonly level: Level;
   readonly timer: { readonly intervalSec: number } | false;
+  readonly batch: { readonly intervalSec: number };
   readonly consent: 'opt-out' | 'opt-in';
   readonly optOutEnv?: string | undefined;
   readonly maxNames: number;
@@ -79,6 +90,7 @@ const isWholeNumber = (n: unknown): n is number => typeof n === 'number' && Numb
  */
 type Check = (value: unknown) => [path: string, message: string][];
 
+const BATCH_MESSAGE = `must be { intervalSec: n } with n a whole number from ${BATCH_INTERVAL_BOUNDS.min} to ${BATCH_INTERVAL_BOUNDS.max}`;
 const TIMER_MESSAGE = `must be false or { intervalSec: n } with n a whole number from ${TIMER_INTERVAL_BOUNDS.min} to ${TIMER_INTERVAL_BOUNDS.max}`;
 const TRANSPORT_MESSAGE = 'must be transports such as httpTransport(url) or consoleTransport(): objects with a send() method';
 
@@ -110,6 +122,11 @@ const checks: { readonly [K in keyof ResolvedOptions]-?: Check } = {
     const n = typeof value === 'object' && value !== null ? (value as { intervalSec?: unknown }).intervalSec : undefined;
     return Array.isArray(value) || !isWholeNumber(n) || n < min || n > max ? [['', TIMER_MESSAGE]] : [];
   },
+  batch: (value) => {
+    const { min, max } = BATCH_INTERVAL_BOUNDS;
+    const n = typeof value === 'object' && value !== null ? (value as { intervalSec?: unknown }).intervalSec : undefined;
+    return Array.isArray(value) || !isWholeNumber(n) || n < min || n > max ? [['', BATCH_MESSAGE]] : [];
+  },
   consent: (value) => (value === 'opt-out' || value === 'opt-in' ? [] : [['', 'must be "opt-out" or "opt-in"']]),
   optOutEnv: (value) =>
     typeof value === 'string' && ENV_NAME.test(value) ? [] : [['', 'must be an environment variable name such as ACME_TELEMETRY_DISABLED']],
@@ -139,6 +156,7 @@ const DEFAULTS: { readonly [K in keyof ResolvedOptions]?: ResolvedOptions[K] } =
   transports: [],
   level: 'usage',
   timer: false,
+  batch: { intervalSec: 3600 },
   consent: 'opt-out',
   maxNames: 2000,
   dependencies: [],

@@ -48,8 +48,20 @@ export interface TelemetryStatus {
   readonly transports: readonly string[];
   /** The periodic flush interval in seconds, or `false` when there is none. */
   readonly timer: number | false;
+  /** Seconds reports wait on disk for their batch (0: they leave at every exit). */
+  readonly batch: number;
   /** True when `TALLYHO_DRY_RUN` is set: reports are built and shown, never sent. */
   readonly dryRun: boolean;
+}
+
+/** Options of {@link Telemetry.flush}. */
+export interface FlushOptions {
+  /**
+   * How long the flush may take before it resolves anyway (with status `timeout`; what is unsent
+   * waits in the spool). The process is kept alive for at most this long while the flush is awaited.
+   * Default 5,000 ms.
+   */
+  timeoutMs?: number;
 }
 
 /** Options of {@link Telemetry.shutdown}. */
@@ -115,17 +127,24 @@ export interface Telemetry {
    * project's waiting reports; `true` takes effect from the next run. Returns whether it was saved.
    */
   setConsent(allow: boolean): boolean;
-  /** Sends the counts since the last report now. Resolves, never rejects. */
-  flush(): Promise<FlushResult>;
   /**
-   * A final flush, then detaches the exit hook and the timer. Resolves, never rejects, within
-   * `timeoutMs`; what is still unsent then is spooled at exit. Counts after `shutdown()` are not reported.
+   * Sends the counts since the last report now, with every report waiting in the spool for this
+   * project's transports (batches included). While it is awaited it keeps the process alive (so the
+   * code after a top-level `await telemetry.flush()` runs), for at most `timeoutMs` (default 5,000):
+   * it resolves by then whatever the network does, and never rejects.
+   */
+  flush(options?: FlushOptions): Promise<FlushResult>;
+  /**
+   * A final flush, then detaches the exit hook and the timer. Keeps the process alive while awaited,
+   * and resolves, never rejects, within `timeoutMs` (default 5,000); what is still unsent then waits
+   * in the spool. Counts after `shutdown()` are not reported.
    */
   shutdown(options?: ShutdownOptions): Promise<FlushResult>;
 }
 
 const FLUSH_DEADLINE_MS = 10_000;
 const DEFAULT_TIMER_SEC = 3600;
+const DEFAULT_FLUSH_TIMEOUT_MS = 5000;
 
 /**
  * Creates the telemetry of one project. Validates the options (a bad option throws a TypeError that
@@ -193,6 +212,7 @@ function describe(resolved: ResolvedOptions, env: EnvFacts, decision: ConsentDec
     consent: resolved.consent,
     transports: transports.map((t) => t.name),
     timer: timerSeconds(resolved, env),
+    batch: env.batchIntervalSec ?? resolved.batch.intervalSec,
     dryRun: env.dryRun,
   };
 }
@@ -314,6 +334,7 @@ function enabledTelemetry(
       dryRun: env.dryRun,
       log,
       spool: underKit ? undefined : new late.Spool(homePaths.spool(home, project)),
+      batchMs: status.batch * 1000,
       consentHolds: () => current().enabled,
       onGone: () => recordGone(home, project, version),
       launchSender: () => late.launchSender(home, log),
@@ -356,26 +377,17 @@ function enabledTelemetry(
       if (!allow) withdrawn = true;
       return saveConsent(home, resolved, allow, log);
     },
-    flush: () => reporter.flush('manual', AbortSignal.timeout(FLUSH_DEADLINE_MS + 1000)),
-    async shutdown(shutdownOptions = {}) {
-      clearInterval(timer);
-      const timeoutMs = shutdownOptions.timeoutMs ?? 5000;
-      const stop = new AbortController();
-      let wait: NodeJS.Timeout | undefined;
-      const late = new Promise<FlushResult>((resolve) => {
-        wait = setTimeout(() => {
-          stop.abort();
-          resolve({ status: 'timeout', calls: 0, outcomes: [] });
-        }, timeoutMs);
-        wait.unref();
+    flush: (flushOptions = {}) => awaited(reporter, flushOptions.timeoutMs),
+    shutdown(shutdownOptions = {}) {
+      const result = awaited(reporter, shutdownOptions.timeoutMs, () => clearInterval(timer));
+      // The exit hook stays until the flush is over: a report still in flight is put back at exit.
+      // (Promise.prototype.then: looking at the result is not waiting for it, and holds nothing.)
+      void Promise.prototype.then.call(result, (done: FlushResult) => {
+        if (done.status !== 'timeout') {
+          detachExit();
+          detachExit = () => {};
+        }
       });
-      const result = await Promise.race([reporter.flush('manual', stop.signal), late]);
-      clearTimeout(wait);
-      // The exit hook stays until the flush is over: a report still in flight is spooled at exit.
-      if (result.status !== 'timeout') {
-        detachExit();
-        detachExit = () => {};
-      }
       return result;
     },
   };
@@ -403,6 +415,53 @@ function dependenciesOf(resolved: ResolvedOptions): (late: Late) => (() => Recor
       }
       return late.dependencyVersions(resolved.dependencies, from ?? cwd);
     });
+}
+
+/**
+ * A promise that keeps the process alive once someone waits for it: `await` and `.then()` call its
+ * `then`, which refs the flush's timer. Only then: a flush nobody waits for (`void telemetry.flush()`)
+ * must not hold an ending process open; at exit, what it was sending goes back to the spool.
+ */
+class HeldPromise<T> extends Promise<T> {
+  // Promises derived from this one (by then, catch, finally) are plain ones.
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+  hold: (() => void) | undefined;
+  override then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.hold?.();
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+/**
+ * An explicit flush or shutdown, as the host awaits it: while awaited it holds a ref'd timer for its
+ * own duration (tallyho's sockets are unref'd, so without it a process with nothing else to do would
+ * end at the `await`, and the code after it would never run), and it resolves by `timeoutMs` whatever
+ * the network does; the send still in flight then is aborted, and what it carried waits in the spool.
+ */
+function awaited(reporter: Reporter, timeoutMs: number = DEFAULT_FLUSH_TIMEOUT_MS, before: () => void = () => {}): Promise<FlushResult> {
+  // setTimeout's own limit is 2^31 - 1 ms; what is not a usable number takes the default.
+  const limit = typeof timeoutMs === 'number' && timeoutMs >= 0 ? Math.min(timeoutMs, 2 ** 31 - 1) : DEFAULT_FLUSH_TIMEOUT_MS;
+  const stop = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const result = new HeldPromise<FlushResult>((resolve) => {
+    timer = setTimeout(() => {
+      stop.abort();
+      resolve({ status: 'timeout', calls: 0, outcomes: [] });
+    }, limit);
+    timer.unref();
+    before();
+    void reporter.flush('manual', stop.signal).then((flushed) => {
+      clearTimeout(timer);
+      resolve(flushed);
+    });
+  });
+  result.hold = () => timer?.ref();
+  return result;
 }
 
 /**

@@ -24,6 +24,7 @@ describe('resolveOptions', () => {
       transports: [],
       level: 'usage',
       timer: false,
+      batch: { intervalSec: 3600 },
       consent: 'opt-out',
       maxNames: 2000,
       dependencies: [],

@@ -5,6 +5,7 @@ import { type Home, homePaths, homeProblem, resolveHome } from '../config/home.j
 import { writeGlobalSwitch, writeProjectConsent } from '../consent/consent-files.js';
 import { currentConsent } from '../consent/current-consent.js';
 import { listKnownProjects, readKnownProject } from '../consent/known-projects.js';
+import { type Departure, departures } from '../delivery/batch.js';
 import { Spool } from '../delivery/spool.js';
 import { VERSION } from '../version.js';
 import { errorText } from '../config/error-text.js';
@@ -26,14 +27,15 @@ Commands:
   enable                         undo "disable"
   optout <project>               turn one project off (deletes its waiting reports)
   optin <project>                turn one project on, also where it asks first, in CI or under tests
-  show [project...]              print the waiting reports, exactly as they will be sent
-  purge [project...]             delete the waiting reports
+  show [project...]              print the waiting batch, exactly as it will be sent, and when it leaves
+  purge [project...]             delete the waiting reports, unsent
   --help                         show this help
   --version                      print tallyho's version
 
 Without a command: the same as --help. Environment: DO_NOT_TRACK=1 or TALLYHO_DISABLE=1 turn
 everything off; TALLYHO_OPTOUT=a,b turns projects off; TALLYHO_SHOW_ME=1 prints every report sent;
-TALLYHO_HOME=DIR moves tallyho's files.
+TALLYHO_HOME=DIR moves tallyho's files; TALLYHO_BATCH_INTERVAL_SEC=N sets how long reports wait
+on disk before they leave together (0: at every exit).
 `;
 
 const PROJECT = /^[a-z0-9@/._-]{1,100}$/;
@@ -132,14 +134,16 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
       checkNames();
       safeHome();
       let shown = 0;
+      const now = Date.now();
       for (const { project, spool } of spools(home, names)) {
-        for (const entry of spool.list()) {
-          out.write(`# ${project} -> ${entry.transport.name} (waiting since ${new Date(entry.createdAt).toISOString()}, ${entry.attempts} attempts)\n`);
-          out.write(`${JSON.stringify(entry.report)}\n`);
+        for (const d of departures(spool.list())) {
+          out.write(`# ${project} -> ${d.transport}: ${describeDeparture(d, now)}\n`);
+          out.write(`${JSON.stringify(d.report)}\n`);
           shown++;
         }
       }
       if (shown === 0) out.write('tallyho: no reports are waiting to be sent.\n');
+      else out.write('# Each report is printed exactly as it will be sent. tallyho purge [project] deletes them unsent.\n');
       return 0;
     }
     case 'purge': {
@@ -153,6 +157,21 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+/** When a waiting report leaves, in words. */
+function describeDeparture(d: Departure, now: number): string {
+  const at = new Date(d.leavesAt).toISOString();
+  const when = d.leavesAt <= now ? `due since ${at}: it leaves at the next exit or flush` : `leaves at ${at} (in ${minutes(d.leavesAt - now)}), or at an earlier flush`;
+  const since = new Date(d.since).toISOString();
+  if (d.attempts > 0) return `being retried (${d.attempts} attempt${d.attempts === 1 ? '' : 's'} so far), waiting since ${since}; ${when.replace(/^leaves/, 'next attempt')}`;
+  const runs = d.report.runs ?? 1;
+  return `batch of ${d.parts} report${d.parts === 1 ? '' : 's'} (${runs} run${runs === 1 ? '' : 's'}), waiting since ${since}; ${when}`;
+}
+
+function minutes(ms: number): string {
+  const m = Math.ceil(ms / 60_000);
+  return m < 120 ? `${m} min` : `${Math.round(m / 60)} h`;
 }
 
 /** What `tallyho status --json` prints. */

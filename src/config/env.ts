@@ -27,6 +27,8 @@ export interface EnvFacts {
   readonly endpoint: string | undefined;
   readonly timer: boolean | undefined;
   readonly timerIntervalSec: number | undefined;
+  /** `TALLYHO_BATCH_INTERVAL_SEC`: how long reports wait on disk for their batch; wins over the author's option. */
+  readonly batchIntervalSec: number | undefined;
   readonly saltType: 'random' | 'machine' | undefined;
   readonly home: string | undefined;
   /** The variables that move the OS's config and cache folders (XDG on Linux, APPDATA on Windows). */
@@ -46,6 +48,9 @@ export interface EnvFacts {
 /** Bounds of `TALLYHO_TIMER_INTERVAL_SEC`: at least 10 seconds, at most a week. */
 export const TIMER_INTERVAL_BOUNDS = { min: 10, max: 7 * 24 * 3600 } as const;
 
+/** Bounds of the batch interval (option and `TALLYHO_BATCH_INTERVAL_SEC`): 0 (every exit) to a week. */
+export const BATCH_INTERVAL_BOUNDS = { min: 0, max: 7 * 24 * 3600 } as const;
+
 const TRUTHY = new Set(['1', 'true', 'yes', 'y', 'on']);
 const FALSY = new Set(['0', 'false', 'no', 'n', 'off']);
 
@@ -62,6 +67,7 @@ const VARIABLES = [
   'TALLYHO_ENDPOINT',
   'TALLYHO_TIMER',
   'TALLYHO_TIMER_INTERVAL_SEC',
+  'TALLYHO_BATCH_INTERVAL_SEC',
   'TALLYHO_SALT_TYPE',
   'TALLYHO_HOME',
   'XDG_CONFIG_HOME',
@@ -116,19 +122,24 @@ export function readEnv(env: Env = process.env, isCI: boolean = ciVendorsSay(env
     else if (!FALSY.has(word)) showMe = { to: 'file', path: resolve(raw.TALLYHO_SHOW_ME) };
   }
 
-  let timerIntervalSec: number | undefined;
-  if (raw.TALLYHO_TIMER_INTERVAL_SEC !== undefined) {
-    const n = Number(raw.TALLYHO_TIMER_INTERVAL_SEC);
-    const { min, max } = TIMER_INTERVAL_BOUNDS;
+  /** A whole number of seconds within bounds; out of bounds, the nearest bound, with a warning. */
+  const seconds = (variable: 'TALLYHO_TIMER_INTERVAL_SEC' | 'TALLYHO_BATCH_INTERVAL_SEC', { min, max }: { min: number; max: number }): number | undefined => {
+    const v = raw[variable];
+    if (v === undefined) return undefined;
+    const n = Number(v);
     if (!Number.isInteger(n)) {
-      warnings.push(`TALLYHO_TIMER_INTERVAL_SEC=${JSON.stringify(raw.TALLYHO_TIMER_INTERVAL_SEC)} is not a whole number of seconds; using the author's interval`);
-    } else if (n < min || n > max) {
-      timerIntervalSec = Math.min(max, Math.max(min, n));
-      warnings.push(`TALLYHO_TIMER_INTERVAL_SEC=${n} is outside ${min}..${max}; using ${timerIntervalSec}`);
-    } else {
-      timerIntervalSec = n;
+      warnings.push(`${variable}=${JSON.stringify(v)} is not a whole number of seconds; using the author's interval`);
+      return undefined;
     }
-  }
+    if (n < min || n > max) {
+      const bounded = Math.min(max, Math.max(min, n));
+      warnings.push(`${variable}=${n} is outside ${min}..${max}; using ${bounded}`);
+      return bounded;
+    }
+    return n;
+  };
+  const timerIntervalSec = seconds('TALLYHO_TIMER_INTERVAL_SEC', TIMER_INTERVAL_BOUNDS);
+  const batchIntervalSec = seconds('TALLYHO_BATCH_INTERVAL_SEC', BATCH_INTERVAL_BOUNDS);
 
   let saltType: 'random' | 'machine' | undefined;
   if (raw.TALLYHO_SALT_TYPE !== undefined) {
@@ -162,6 +173,7 @@ export function readEnv(env: Env = process.env, isCI: boolean = ciVendorsSay(env
     endpoint: raw.TALLYHO_ENDPOINT,
     timer,
     timerIntervalSec,
+    batchIntervalSec,
     saltType,
     home: raw.TALLYHO_HOME,
     folders: { XDG_CONFIG_HOME: raw.XDG_CONFIG_HOME, XDG_CACHE_HOME: raw.XDG_CACHE_HOME, APPDATA: raw.APPDATA, LOCALAPPDATA: raw.LOCALAPPDATA },

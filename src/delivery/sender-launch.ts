@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtins } from '../config/builtins.js';
 import { readTrustedFile } from '../config/trusted-files.js';
 import { senderEnvironment } from '../config/env.js';
-import { writeFileAtomic } from '../config/files.js';
 import type { Home } from '../config/home.js';
 import { homePaths } from '../config/home.js';
 import type { Log } from '../config/log.js';
@@ -62,7 +61,11 @@ export function launchSender(home: Home, log: Log): boolean {
     const command = senderCommand(entry);
     if ('skip' in command) return skip(log, command.skip);
     if (process.pid === 1) return skip(log, 'running as PID 1: a sender would die with this process');
-    if (senderRunning(home, Date.now())) return skip(log, 'a sender is already draining the spool');
+    // A running sender looks again for due reports before it exits: it takes this one in.
+    if (senderRunning(home, Date.now())) {
+      log.debug('no detached sender: one is running, and it takes in what is due before it exits');
+      return false;
+    }
     const child = builtins.childProcess().spawn(command.command, [...command.args, home.config, home.cache], {
       detached: true,
       stdio: 'ignore',
@@ -98,13 +101,48 @@ function skip(log: Log, why: string): false {
   return false;
 }
 
-/** Takes the sender lock; false when another live sender holds it. */
+/**
+ * Takes the sender lock, at most one holder per home: the lock file is created exclusively, and a
+ * stale one (its sender died or outlived its watchdog) is first moved aside by a rename, which only
+ * one of several senders can win. False when another live sender holds it.
+ */
 export function takeSenderLock(home: Home, now: number): boolean {
-  if (senderRunning(home, now)) return false;
+  const path = senderLockPath(home);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      const fd = openSync(path, 'wx', 0o600);
+      try {
+        writeSync(fd, JSON.stringify({ pid: process.pid, startedAt: now }));
+      } finally {
+        closeSync(fd);
+      }
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || senderRunning(home, now) || !moveAsideStale(path)) return false;
+    }
+  }
+  return false;
+}
+
+function moveAsideStale(path: string): boolean {
+  const aside = `${path}.stale-${process.pid}`;
   try {
-    writeFileAtomic(senderLockPath(home), JSON.stringify({ pid: process.pid, startedAt: now }));
+    renameSync(path, aside);
+    rmSync(aside, { force: true });
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Gives the lock up, if this process holds it. */
+export function releaseSenderLock(home: Home): void {
+  const path = senderLockPath(home);
+  try {
+    const read = readTrustedFile(path);
+    if (read.kind === 'ok' && (JSON.parse(read.text) as { pid?: number }).pid === process.pid) rmSync(path, { force: true });
+  } catch {
+    // Gone already.
   }
 }

@@ -4,12 +4,12 @@ import { randomUUID } from '../config/random.js';
 import { totalCalls } from '../report/build-report.js';
 import { FILE_FORMAT, removeOrphans, writeFileAtomic } from '../config/files.js';
 import { readTrustedFile } from '../config/trusted-files.js';
-
-/** The largest spool file read: a report is a few kilobytes, 2,000 names about 50 KB. */
-export const MAX_SPOOL_FILE_BYTES = 1_000_000;
 import { type DropReason, DROP_REASONS, type Dropped } from '../registry/counter-table.js';
 import type { Report } from '../report/report.js';
 import type { TransportSpec } from '../transports/transport.js';
+
+/** The largest spool file read: a report is a few kilobytes, 2,000 names about 50 KB. */
+export const MAX_SPOOL_FILE_BYTES = 1_000_000;
 
 /** One report waiting for one transport. */
 export interface SpoolEntry {
@@ -23,16 +23,31 @@ export interface SpoolEntry {
   readonly report: Report;
   readonly createdAt: number;
   readonly attempts: number;
+  /**
+   * When the entry may leave: for a report not yet tried, when its batch is due (written at
+   * `createdAt` plus the batch interval); after a try, the next attempt time. The file name starts
+   * with it, so that whether anything is due is known from the folder's listing alone.
+   */
   readonly nextAttemptAt: number;
+  /**
+   * True once the report may have reached a receiver under its id (it was sent, or was being sent by
+   * a process that died or exited): it is never merged again, only sent again as it is, so that a
+   * receiver that dedupes by id counts it once. Entries tried before (`attempts > 0`) are sealed too.
+   */
+  readonly sealed?: boolean;
+  /** For a merged report: the ids of the reports it merges. Once it is written, their files are stale copies. */
+  readonly merges?: readonly string[];
 }
 
 /** A spool file claimed by one process: nobody else sends it until it is released or removed. */
 export interface Claim {
   readonly entry: SpoolEntry;
-  /** The claimed file's path. */
-  readonly path: string;
-  /** The name the file goes back to when released. */
+  /** The claimed file's path; `undefined` for a report that could not be written (a read-only home, the test kit). */
+  readonly path: string | undefined;
+  /** The name the file goes back to when released unchanged. */
   readonly name: string;
+  /** The transport's position in the host's list, which keeps the files of one report apart. */
+  readonly index: number;
   /** Set once the claim is removed or released: a settled claim is never touched again. */
   settled: boolean;
 }
@@ -78,6 +93,8 @@ export interface SpoolLimits {
   readonly maxAgeMs: number;
   /** A claim older than this belongs to a process that died: it is taken back. Default 5 minutes. */
   readonly staleClaimMs: number;
+  /** At this share of `maxFiles`, the batch leaves early rather than lose reports to the quota. Default 0.8. */
+  readonly nearQuota: number;
 }
 
 export const DEFAULT_SPOOL_LIMITS: SpoolLimits = {
@@ -85,26 +102,33 @@ export const DEFAULT_SPOOL_LIMITS: SpoolLimits = {
   maxFiles: 500,
   maxAgeMs: 30 * 24 * 3600 * 1000,
   staleClaimMs: 5 * 60 * 1000,
+  nearQuota: 0.8,
 };
 
+// `<nextAttemptAt>-<report id>-<transport index>.json`
 const ENTRY = /^(\d{13})-([0-9a-f-]{36})-(\d+)\.json$/;
 // A claim's name carries the time it was made: a rename keeps the file's old modification time, so
 // the file's own times cannot tell a fresh claim of an old report from a claim whose process died.
 const CLAIMED = /^(\d{13}-[0-9a-f-]{36}-\d+\.json)\.claim-(\d{13})-[0-9a-z-]+(-releasing)?$/;
 const DROPS = /^drops-[0-9a-f-]{36}\.json$/;
 
+/** Whether an entry may still be merged: never tried, never possibly seen by a receiver. */
+export function mergeable(entry: SpoolEntry): boolean {
+  return entry.attempts === 0 && entry.sealed !== true && entry.merges === undefined;
+}
+
 /**
- * One project's folder of reports waiting to be sent. Every copy of tallyho on the machine, and the
- * detached sender, share it: files are written whole (temporary file, then rename), claimed by an
- * atomic rename so that two processes never send one file twice, and carry a format version so that a
- * copy leaves files of a newer format alone. Losses are written as small `drops-*.json` files, which
- * the project's next report collects.
+ * One project's folder of reports waiting to be sent: the one queue every report goes through. Every
+ * copy of tallyho on the machine, and the detached sender, share it: files are written whole
+ * (temporary file, then rename), claimed by an atomic rename so that two processes never send one
+ * file twice, and carry a format version so that a copy leaves files of a newer format alone. Losses
+ * are written as small `drops-*.json` files, which the project's next report collects.
  */
 export class Spool {
   constructor(
     readonly dir: string,
     private readonly fs: SpoolFs = realSpoolFs,
-    private readonly limits: SpoolLimits = DEFAULT_SPOOL_LIMITS,
+    readonly limits: SpoolLimits = DEFAULT_SPOOL_LIMITS,
   ) {}
 
   /** Adds a report for one transport. Never throws; returns whether it was written. */
@@ -122,7 +146,9 @@ export class Spool {
    * Applies the quota and the age limit as a report is written, not only when a sender tidies: where
    * no sender can run (PID 1, a bundled host, an executable not named node) the spool must not grow
    * past its limits run after run. Cheap when within them: a listing and a stat of each waiting file.
-   * What goes is recorded for the project's next report. Never throws.
+   * What goes is recorded for the project's next report. Never throws. (A name carries the time its
+   * report may leave, never before it was written: judged by names, the age check is lenient by at
+   * most the batch interval; tidy() judges each file's own time.)
    */
   private limit(now: number): void {
     try {
@@ -145,21 +171,39 @@ export class Spool {
    * sending, the file is still there (taken back once the claim is stale, or released at exit).
    * Returns `undefined` when it cannot be written.
    */
-  addClaimed(entry: SpoolEntry, index: number): Claim | undefined {
+  addClaimed(entry: SpoolEntry, index: number, now: number = entry.createdAt): Claim | undefined {
     const name = entryName(entry, index);
-    const path = join(this.dir, `${name}${claimSuffix(entry.createdAt)}`);
+    const path = join(this.dir, `${name}${claimSuffix(now)}`);
     try {
       this.fs.writeAtomic(path, serialize(entry));
-      return { entry, path, name, settled: false };
+      return { entry, path, name, index, settled: false };
     } catch {
       return undefined;
     }
   }
 
   /**
-   * Applies the quota and the age limit, removes files that cannot be read, and takes back claims of
-   * processes that died. Returns the counts lost, by reason: the caller reports them once, either in
-   * its own next report or, without one, through {@link Spool.recordDrops}.
+   * Whether a sender has work here, from the folder's listing alone (no file is read): some entry's
+   * time has come, or the folder is near its quota. This is what exit asks before starting a sender.
+   */
+  due(now: number): boolean {
+    let waiting = 0;
+    let due = false;
+    for (const name of this.names()) {
+      const match = ENTRY.exec(name);
+      if (match === null) continue;
+      waiting++;
+      if (Number(match[1]) <= now) due = true;
+    }
+    return due || this.nearQuota(waiting);
+  }
+
+  /**
+   * Applies the quota and the age limit, removes files that cannot be read, takes back claims of
+   * processes that died (sealed: they may have been sent), and deletes reports already merged into a
+   * written batch (a process that died between writing a batch and deleting its parts). Returns the
+   * counts lost, by reason: the caller reports them once, either in its own next report or, without
+   * one, through {@link Spool.recordDrops}.
    */
   tidy(now: number): Dropped {
     const lost: Dropped = {};
@@ -167,15 +211,14 @@ export class Spool {
     const loseReport = (report: Report, reason: DropReason) => {
       for (const [r, n] of Object.entries(lossOf(report, reason))) lose(r as DropReason, n ?? 0);
     };
+    for (const name of this.names()) {
+      const claimed = CLAIMED.exec(name);
+      if (claimed && now - Number(claimed[2]) > this.limits.staleClaimMs) this.takeBack(join(this.dir, name), claimed[1]!);
+    }
     const live: { name: string; size: number; entry: SpoolEntry }[] = [];
     for (const name of this.names()) {
-      const path = join(this.dir, name);
-      const claimed = CLAIMED.exec(name);
-      if (claimed) {
-        if (now - Number(claimed[2]) > this.limits.staleClaimMs) this.tryRename(path, join(this.dir, claimed[1]!));
-        continue;
-      }
       if (!ENTRY.test(name)) continue;
+      const path = join(this.dir, name);
       const read = this.read(path);
       if (read.kind === 'newer' || read.kind === 'gone') continue;
       if (read.kind === 'invalid') {
@@ -190,11 +233,17 @@ export class Spool {
       }
       live.push({ name, size: this.fs.stat(path)?.size ?? 0, entry: read.entry });
     }
+    const merged = mergedParts(live.map((f) => f.entry));
+    const kept = live.filter((f) => {
+      if (!merged.has(partKey(f.entry.report.id, f.entry.transport.name))) return true;
+      this.fs.unlink(join(this.dir, f.name));
+      return false;
+    });
     // Oldest first: over the quota, the oldest go.
-    live.sort((a, b) => (a.name < b.name ? -1 : 1));
-    let bytes = live.reduce((sum, f) => sum + f.size, 0);
-    while (live.length > 0 && (live.length > this.limits.maxFiles || bytes > this.limits.maxBytes)) {
-      const oldest = live.shift()!;
+    kept.sort((a, b) => a.entry.createdAt - b.entry.createdAt || (a.name < b.name ? -1 : 1));
+    let bytes = kept.reduce((sum, f) => sum + f.size, 0);
+    while (kept.length > 0 && (kept.length > this.limits.maxFiles || bytes > this.limits.maxBytes)) {
+      const oldest = kept.shift()!;
       this.fs.unlink(join(this.dir, oldest.name));
       bytes -= oldest.size;
       loseReport(oldest.entry.report, 'quota');
@@ -203,18 +252,28 @@ export class Spool {
   }
 
   /**
-   * Claims every entry due by `now` (all of them with `ignoreSchedule`), oldest first; with `only`, just
-   * the entries it accepts, leaving the others as they are.
+   * Claims the batch that may leave now, oldest first: every report not yet tried when the batch is
+   * due (one of them has waited its interval, the folder is near its quota, or `all` says so: an
+   * explicit flush), and every report tried before whose next attempt time has come. With `only`,
+   * just the entries it accepts, leaving the others as they are.
    */
-  claimDue(now: number, options: { ignoreSchedule?: boolean; only?: (entry: SpoolEntry) => boolean } = {}): Claim[] {
-    const claims: Claim[] = [];
+  claimBatch(now: number, options: { all?: boolean; only?: (entry: SpoolEntry) => boolean } = {}): Claim[] {
+    const found: { name: string; path: string; entry: SpoolEntry; index: number }[] = [];
+    let waiting = 0;
     for (const name of this.names().sort()) {
-      if (!ENTRY.test(name)) continue;
+      const match = ENTRY.exec(name);
+      if (match === null) continue;
+      waiting++;
       const path = join(this.dir, name);
       const read = this.read(path);
       if (read.kind !== 'ok') continue;
-      if (!options.ignoreSchedule && read.entry.nextAttemptAt > now) continue;
       if (options.only !== undefined && !options.only(read.entry)) continue;
+      found.push({ name, path, entry: read.entry, index: Number(match[3]) });
+    }
+    const batchDue = options.all === true || this.nearQuota(waiting) || found.some((f) => mergeable(f.entry) && f.entry.nextAttemptAt <= now);
+    const claims: Claim[] = [];
+    for (const { name, path, entry, index } of found) {
+      if (mergeable(entry) ? !batchDue : entry.nextAttemptAt > now) continue;
       const claimedPath = `${path}${claimSuffix(now)}`;
       if (!this.tryRename(path, claimedPath)) continue;
       // Read again: the file we claimed is the one we send, whatever was read before the rename.
@@ -223,21 +282,37 @@ export class Spool {
         this.tryRename(claimedPath, path);
         continue;
       }
-      claims.push({ entry: claimed.entry, path: claimedPath, name, settled: false });
+      claims.push({ entry: claimed.entry, path: claimedPath, name, index, settled: false });
     }
-    return claims;
+    // A batch written by a process that died before deleting its parts: the parts are stale copies.
+    const merged = mergedParts(claims.map((c) => c.entry));
+    return claims.filter((claim) => {
+      if (!merged.has(partKey(claim.entry.report.id, claim.entry.transport.name))) return true;
+      this.remove(claim);
+      return false;
+    });
   }
 
-  /** Delivered, or refused for good: the file goes. */
+  /** Delivered, refused for good, or merged into a batch: the file goes. */
   remove(claim: Claim): void {
     if (claim.settled) return;
     claim.settled = true;
-    this.fs.unlink(claim.path);
+    if (claim.path !== undefined) this.fs.unlink(claim.path);
   }
 
-  /** Not delivered yet: the file goes back with its next attempt time. */
-  release(claim: Claim, next: { attempts: number; nextAttemptAt: number }): void {
+  /** Not sent: the file goes back as it was, for this process's next flush, a sender or a later run. */
+  putBack(claim: Claim): void {
     if (claim.settled) return;
+    claim.settled = true;
+    if (claim.path !== undefined) this.tryRename(claim.path, join(this.dir, claim.name));
+  }
+
+  /**
+   * Not delivered yet: the file goes back with its next attempt time, sealed (it may have arrived).
+   * Throws only if the spool cannot be written at all; the claim is then left for tidy() to take back.
+   */
+  release(claim: Claim, next: { attempts: number; nextAttemptAt: number }): void {
+    if (claim.settled || claim.path === undefined) return;
     claim.settled = true;
     // Moved aside first: if the file is gone (purged by an opt-out while it was being sent), the
     // rename fails and the report stays gone, never written back.
@@ -247,8 +322,9 @@ export class Spool {
     } catch {
       return;
     }
+    const entry: SpoolEntry = { ...claim.entry, ...next, sealed: true };
     try {
-      this.fs.writeAtomic(join(this.dir, claim.name), serialize({ ...claim.entry, ...next }));
+      this.fs.writeAtomic(join(this.dir, entryName(entry, claim.index)), serialize(entry));
       this.fs.unlink(holding);
     } catch {
       // Left aside as a claim: tidy() takes it back once it is stale.
@@ -331,6 +407,35 @@ export class Spool {
     return total;
   }
 
+  private nearQuota(waiting: number): boolean {
+    return waiting >= Math.max(1, Math.floor(this.limits.maxFiles * this.limits.nearQuota));
+  }
+
+  /**
+   * Takes back the claim of a process that died. It may have sent the report before dying, so the
+   * entry comes back sealed (never merged into a batch with another id), due now.
+   */
+  private takeBack(path: string, name: string): void {
+    const read = this.read(path);
+    if (read.kind !== 'ok') {
+      this.tryRename(path, join(this.dir, name));
+      return;
+    }
+    const entry: SpoolEntry = { ...read.entry, sealed: true };
+    const index = Number(ENTRY.exec(name)?.[3] ?? 0);
+    try {
+      this.fs.rename(path, `${path}-releasing`);
+    } catch {
+      return;
+    }
+    try {
+      this.fs.writeAtomic(join(this.dir, entryName(entry, index)), serialize(entry));
+      this.fs.unlink(`${path}-releasing`);
+    } catch {
+      this.tryRename(`${path}-releasing`, join(this.dir, name));
+    }
+  }
+
   /** The folder's file names, less orphaned temporary files, which go (every listing tidies them). */
   private names(): string[] {
     try {
@@ -375,6 +480,15 @@ export class Spool {
   }
 }
 
+const partKey = (id: string, transport: string) => `${transport}\n${id}`;
+
+/** The parts named by the merged entries among `entries`, per transport. */
+function mergedParts(entries: readonly SpoolEntry[]): Set<string> {
+  const parts = new Set<string>();
+  for (const entry of entries) for (const id of entry.merges ?? []) parts.add(partKey(id, entry.transport.name));
+  return parts;
+}
+
 /** The calls a report counts. */
 export function callsOf(report: Report): number {
   return totalCalls(report.counts);
@@ -410,7 +524,7 @@ export function lossOf(report: Report, reason: DropReason): Dropped {
 }
 
 function entryName(entry: SpoolEntry, index: number): string {
-  return `${stamp(entry.createdAt)}-${entry.report.id}-${index}.json`;
+  return `${stamp(entry.nextAttemptAt)}-${entry.report.id}-${index}.json`;
 }
 
 function serialize(entry: SpoolEntry): string {
@@ -418,7 +532,7 @@ function serialize(entry: SpoolEntry): string {
 }
 
 function parseEntry(value: Record<string, unknown>): SpoolEntry | undefined {
-  const { project, version, consent, optOutEnv, transport, report, createdAt, attempts, nextAttemptAt } = value;
+  const { project, version, consent, optOutEnv, transport, report, createdAt, attempts, nextAttemptAt, sealed, merges } = value;
   if (typeof project !== 'string' || typeof version !== 'string') return undefined;
   if (consent !== 'opt-out' && consent !== 'opt-in') return undefined;
   if (optOutEnv !== undefined && typeof optOutEnv !== 'string') return undefined;
@@ -426,6 +540,8 @@ function parseEntry(value: Record<string, unknown>): SpoolEntry | undefined {
   if (typeof report !== 'object' || report === null || typeof (report as Report).id !== 'string') return undefined;
   if (typeof (report as Report).counts !== 'object' || (report as Report).counts === null) return undefined;
   if (typeof createdAt !== 'number' || typeof attempts !== 'number' || typeof nextAttemptAt !== 'number') return undefined;
+  if (sealed !== undefined && typeof sealed !== 'boolean') return undefined;
+  if (merges !== undefined && !(Array.isArray(merges) && merges.every((id) => typeof id === 'string'))) return undefined;
   return {
     project,
     version,
@@ -436,5 +552,7 @@ function parseEntry(value: Record<string, unknown>): SpoolEntry | undefined {
     createdAt,
     attempts,
     nextAttemptAt,
+    ...(sealed === undefined ? {} : { sealed }),
+    ...(merges === undefined ? {} : { merges: merges as string[] }),
   };
 }

@@ -33,6 +33,7 @@ export function buildReport(delta: Delta, trigger: Trigger, context: ReportConte
     period: { start: new Date(delta.start).toISOString(), end: new Date(delta.end).toISOString() },
     counts: delta.counts,
     dropped: delta.dropped,
+    runs: 1,
     runtime: context.facts.runtime,
     platform: context.facts.platform,
   };

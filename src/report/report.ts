@@ -18,7 +18,7 @@ export const SCHEMA_VERSION = 1;
  * wire contract; a compile-time check keeps them equal.
  *
  * Every level carries the envelope (`schema`, `id`, `project`, `version`, `level`, `trigger`,
- * `period`, `dropped`); `basic` adds `counts`, `runtime` and `platform`; `usage` adds `errors`, `ci`,
+ * `period`, `dropped`, `runs`); `basic` adds `counts`, `runtime` and `platform`; `usage` adds `errors`, `ci`,
  * `weekId`, `durations`, `numbers`, `choices`, `dependencies` and `exits`; `full` adds `installId`,
  * `userHash` and `machineHash`. Identifiers are salted SHA-256 (hex): the salt never leaves the
  * machine, and it differs per project.
@@ -47,6 +47,12 @@ export interface Report {
   counts: Record<string, number>;
   /** Counts lost before they could be delivered, by reason; empty when nothing was lost. */
   dropped: Dropped;
+  /**
+   * How many runs (reports made by one process each: at exit, on a timer tick, by `flush()`) this
+   * report covers: reports that wait on disk for their batch are merged into one before they leave.
+   * 1 for a report that merges nothing; absent in reports of tallyho 0.1, which means 1.
+   */
+  runs?: number;
   /** The JavaScript runtime (`basic` and above). */
   runtime?: {
     /** `node`, `bun` or `deno`. */

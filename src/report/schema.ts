@@ -23,6 +23,7 @@ function makeReportSchema() {
     period: z.object({ start: z.iso.datetime(), end: z.iso.datetime() }),
     counts,
     dropped: z.partialRecord(z.enum(DROP_REASONS), count),
+    runs: z.optional(z.int().check(z.minimum(1), z.maximum(Number.MAX_SAFE_INTEGER))),
     runtime: z.optional(z.object({ name: short, version: short })),
     platform: z.optional(
       z.object({

@@ -289,6 +289,32 @@ describe('tallyho show / purge', () => {
     expect(spoolOf(m, P).list()).toHaveLength(1);
   });
 
+  it('show prints the waiting batch merged, as it will leave, and when it leaves; purge deletes it unsent', () => {
+    const m = machine();
+    const now = Date.now();
+    const first = { ...sampleEntry(P, 'https://telemetry.acme.dev/v1/reports', now - 600_000), nextAttemptAt: now + 3_000_000 };
+    const second = { ...sampleEntry(P, 'https://telemetry.acme.dev/v1/reports', now - 60_000), nextAttemptAt: now + 3_540_000 };
+    const retry = { ...sampleEntry(P, 'https://telemetry.acme.dev/v1/reports', now - 120_000), attempts: 2, nextAttemptAt: now + 240_000 };
+    for (const e of [first, second, retry]) spoolOf(m, P).add(e, 0);
+
+    const { code, stdout } = m.run(['show', P]);
+    expect(code).toBe(0);
+    const lines = stdout.split('\n');
+    const batch = lines.find((l) => l.includes('batch of'));
+    expect(batch).toContain('batch of 2 reports (2 runs)');
+    expect(batch).toContain(`leaves at ${new Date(first.nextAttemptAt).toISOString()} (in 50 min)`);
+    expect(lines.find((l) => l.includes('being retried'))).toContain(`next attempt at ${new Date(retry.nextAttemptAt).toISOString()}`);
+    const reports = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+    expect(reports).toHaveLength(2);
+    const merged = reports.find((r) => r.runs === 2);
+    expect(merged.counts).toEqual({ 'Client#query': 6 });
+    expect(merged.id).not.toBe(first.report.id);
+    expect(reports).toContainEqual(retry.report);
+
+    expect(m.run(['purge', P]).stdout).toContain('3 waiting reports deleted');
+    expect(m.run(['show', P]).stdout).toContain('no reports are waiting');
+  });
+
   it('show says so when nothing is waiting', () => {
     const { code, stdout } = machine().run(['show']);
     expect(code).toBe(0);

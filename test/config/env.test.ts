@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readEnv, senderEnvironment, TIMER_INTERVAL_BOUNDS } from '../../src/config/env.js';
+import { BATCH_INTERVAL_BOUNDS, readEnv, senderEnvironment, TIMER_INTERVAL_BOUNDS } from '../../src/config/env.js';
 
 // Every call passes its own environment and CI verdict: the caller's CI or test runner never leaks in.
 const read = (env: Record<string, string | undefined>, isCI = false) => readEnv(env, isCI);
@@ -33,7 +33,7 @@ describe('readEnv: yes/no words', () => {
     const names = [
       'DO_NOT_TRACK', 'TALLYHO_DISABLE', 'TALLYHO_OPTOUT', 'TALLYHO_OPTIN', 'TALLYHO_LEVEL', 'TALLYHO_SHOW_ME',
       'TALLYHO_DRY_RUN', 'TALLYHO_DEBUG', 'TALLYHO_ENDPOINT', 'TALLYHO_TIMER', 'TALLYHO_TIMER_INTERVAL_SEC',
-      'TALLYHO_SALT_TYPE', 'TALLYHO_HOME', 'CI', 'VITEST', 'JEST_WORKER_ID', 'NODE_TEST_CONTEXT', 'NODE_ENV',
+      'TALLYHO_BATCH_INTERVAL_SEC', 'TALLYHO_SALT_TYPE', 'TALLYHO_HOME', 'CI', 'VITEST', 'JEST_WORKER_ID', 'NODE_TEST_CONTEXT', 'NODE_ENV',
     ];
     const env = read(Object.fromEntries(names.map((name) => [name, blank])));
     const { optedOutBy: _optedOutBy, ...facts } = env;
@@ -62,7 +62,7 @@ describe('readEnv: yes/no words', () => {
   it('never throws, whatever the values', () => {
     const names = [
       'DO_NOT_TRACK', 'TALLYHO_DISABLE', 'TALLYHO_OPTOUT', 'TALLYHO_OPTIN', 'TALLYHO_LEVEL', 'TALLYHO_SHOW_ME',
-      'TALLYHO_DRY_RUN', 'TALLYHO_DEBUG', 'TALLYHO_TIMER', 'TALLYHO_TIMER_INTERVAL_SEC', 'TALLYHO_SALT_TYPE', 'CI',
+      'TALLYHO_DRY_RUN', 'TALLYHO_DEBUG', 'TALLYHO_TIMER', 'TALLYHO_TIMER_INTERVAL_SEC', 'TALLYHO_BATCH_INTERVAL_SEC', 'TALLYHO_SALT_TYPE', 'CI',
       'NODE_ENV',
     ];
     fc.assert(
@@ -132,6 +132,34 @@ describe('readEnv: TALLYHO_SHOW_ME', () => {
 
   it.each([...FALSY.flatMap(spellings), ''])('%j shows nothing', (value) => {
     expect(read({ TALLYHO_SHOW_ME: value }).showMe).toBeUndefined();
+  });
+});
+
+describe('readEnv: TALLYHO_BATCH_INTERVAL_SEC', () => {
+  const { min, max } = BATCH_INTERVAL_BOUNDS;
+
+  it('accepts whole seconds from 0 (every exit) to a week', () => {
+    for (const n of [min, 1, 3600, max]) {
+      const env = read({ TALLYHO_BATCH_INTERVAL_SEC: ` ${n} ` });
+      expect(env.batchIntervalSec).toBe(n);
+      expect(env.warnings).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['-1', min],
+    [String(max + 1), max],
+  ])('%s is held to %i, with a warning naming both', (value, used) => {
+    const env = read({ TALLYHO_BATCH_INTERVAL_SEC: value });
+    expect(env.batchIntervalSec).toBe(used);
+    expect(env.warnings).toEqual([expect.stringContaining(`TALLYHO_BATCH_INTERVAL_SEC=${value}`)]);
+    expect(env.warnings[0]).toContain(`using ${used}`);
+  });
+
+  it.each(['soon', '1.5', '60s'])('%j is not a number of seconds: the author\'s interval, with a warning', (value) => {
+    const env = read({ TALLYHO_BATCH_INTERVAL_SEC: value });
+    expect(env.batchIntervalSec).toBeUndefined();
+    expect(env.warnings).toEqual([expect.stringContaining(JSON.stringify(value))]);
   });
 });
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { deliverSpooled } from '../../src/delivery/deliver-spooled.js';
+import { deliverBatch } from '../../src/delivery/deliver.js';
 import { createReporter, type Reporter } from '../../src/delivery/reporter.js';
 import { DEFAULT_SPOOL_LIMITS, Spool, type SpoolFs, type SpoolLimits } from '../../src/delivery/spool.js';
 import { allocateCell, cellName, count, createCounterTable, type CounterTable } from '../../src/registry/counter-table.js';
@@ -10,8 +10,10 @@ import type { Report } from '../../src/report/report.js';
 import type { SendOutcome, Transport } from '../../src/transports/transport.js';
 
 // Every count is delivered or reported as dropped, whatever happens between counting and delivery:
-// random runs of counting, flushes, crashes, exits, detached-sender runs and clock jumps, against the
-// real reporter and spool on an in-memory file system, with a receiver that deduplicates by report id.
+// random runs of counting, flushes, crashes, exits, detached-sender runs, partial successes, batches
+// merged on disk (and crashes between writing a batch and deleting its parts) and clock jumps,
+// against the real reporter and spool on an in-memory file system, with a receiver that deduplicates
+// by report id.
 
 const DIR = '/home/.cache/tallyho/spool/acme-sdk';
 const BASE = Date.UTC(2026, 0, 5, 10);
@@ -30,6 +32,18 @@ afterEach(() => {
 /** A folder of files in memory. Renames keep the modification time, as on a real file system. */
 class MemoryFs implements SpoolFs {
   readonly files = new Map<string, { data: string; mtimeMs: number }>();
+  /** Set: the process dies right after it writes a merged batch, before it deletes any of the parts. */
+  crashAfterMerge = false;
+  private dead = false;
+
+  /** The process that was using this file system is gone; the files stay. */
+  revive(): void {
+    this.dead = false;
+    this.crashAfterMerge = false;
+  }
+  private alive(): void {
+    if (this.dead) throw new Crash();
+  }
 
   readdir(dir: string): string[] {
     return [...this.files.keys()].filter((path) => dirname(path) === dir).map((path) => path.slice(dir.length + 1));
@@ -40,15 +54,19 @@ class MemoryFs implements SpoolFs {
     return file.data;
   }
   writeAtomic(path: string, data: string): void {
+    this.alive();
     this.files.set(path, { data, mtimeMs: Date.now() });
+    if (this.crashAfterMerge && path.includes('.claim-') && data.includes('"merges"')) this.dead = true;
   }
   rename(from: string, to: string): void {
+    this.alive();
     const file = this.files.get(from);
     if (file === undefined) throw Object.assign(new Error(`ENOENT: ${from}`), { code: 'ENOENT' });
     this.files.delete(from);
     this.files.set(to, file);
   }
   unlink(path: string): void {
+    this.alive();
     this.files.delete(path);
   }
   stat(path: string): { size: number; mtimeMs: number } | undefined {
@@ -57,11 +75,15 @@ class MemoryFs implements SpoolFs {
   }
 }
 
+/** A process dying in the middle of a file operation. */
+class Crash extends Error {}
+
 /**
- * How the receiver answers one delivery. `lost-answer`: it takes the report, but the answer never
+ * How the receiver answers one delivery. `partial`: it takes the report but rejects one data point
+ * (the first name's count), as an OTLP partial success does. `lost-answer`: it takes the report, but the answer never
  * arrives (the sender sees a network error, and will send the same report again).
  */
-type Outcome = 'success' | 'retryable' | 'retry-after' | 'failure' | 'lost-answer';
+type Outcome = 'success' | 'retryable' | 'retry-after' | 'failure' | 'lost-answer' | 'partial';
 
 type Command =
   | { kind: 'count'; name: string; n: number }
@@ -75,6 +97,8 @@ type Command =
   | { kind: 'crash' }
   | { kind: 'exit' }
   | { kind: 'sender'; outcomes: Outcome[]; otherwise: Outcome }
+  /** A detached sender that dies right after writing a merged batch, before deleting its parts. */
+  | { kind: 'merge-crash' }
   | { kind: 'advance'; ms: number };
 
 /** A send whose answer is held back: decided as `hang` when the report arrives, delivered later or never. */
@@ -92,6 +116,11 @@ class Receiver {
    * as promised under faults; the receiver sees the report id and can tell.
    */
   readonly unconfirmed = new Set<string>();
+  /**
+   * What partial successes cost beyond what they report: a rejected point is reported as one dropped
+   * count (the receiver says how many points, not which), so a point of n calls leaves n - 1 unreported.
+   */
+  rejectedBeyondReported = 0;
   private script: Outcome[] = [];
   private otherwise: Outcome | Hang = 'success';
   private answerHung: (() => void) | undefined;
@@ -139,6 +168,18 @@ class Receiver {
         this.take(report);
         this.unconfirmed.add(report.id);
         return { kind: 'retryable', reason: 'network error: ECONNRESET' };
+      case 'partial': {
+        const [rejected] = Object.keys(report.counts);
+        if (rejected === undefined) {
+          this.take(report);
+          return { kind: 'success' };
+        }
+        const counts = { ...report.counts };
+        this.rejectedBeyondReported += counts[rejected]! - 1;
+        delete counts[rejected];
+        this.take({ ...report, counts });
+        return { kind: 'success', rejected: 1 };
+      }
     }
   }
 
@@ -168,7 +209,7 @@ interface Ledger {
 }
 
 /** Runs the commands, then lets a healthy receiver drain everything, and returns the ledger. */
-async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_SPOOL_LIMITS): Promise<Ledger> {
+async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_SPOOL_LIMITS, batchMs = 0): Promise<Ledger> {
   vi.setSystemTime(BASE);
   const fs = new MemoryFs();
   const receiver = new Receiver();
@@ -189,6 +230,7 @@ async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_
       dryRun: false,
       log: silent,
       spool: new Spool(DIR, fs, limits),
+      batchMs,
       consentHolds: () => true,
       onGone: () => {},
       launchSender: () => {},
@@ -206,22 +248,21 @@ async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_
     current?.reporter.flushAtExit('exit');
     current = undefined;
   };
-  /** The detached sender (as src/sender.ts runs it): its own process, sharing only the spool. */
+  /** The detached sender (one pass of src/sender.ts): its own process, sharing only the spool. */
   const sender = async () => {
     const spool = new Spool(DIR, fs, limits);
-    spool.recordDrops(spool.tidy(Date.now()));
-    const claims = spool.claimDue(Date.now());
-    await deliverSpooled(
+    await deliverBatch(
       {
         spool,
         log: silent,
         now: () => Date.now(),
         signal: new AbortController().signal,
+        recordLoss: (loss) => spool.recordDrops(loss),
         transportFor: () => transport,
         consentHolds: () => true,
         onGone: () => {},
       },
-      claims,
+      { only: (entry) => entry.transport.spec !== undefined },
     );
   };
   /** Starts a flush and returns once it is done, or once it waits for an answer that has not come. */
@@ -270,6 +311,14 @@ async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_
         receiver.plan(command.outcomes, command.otherwise);
         await sender();
         break;
+      case 'merge-crash':
+        receiver.plan([], 'success');
+        fs.crashAfterMerge = true;
+        await sender().catch((error: unknown) => {
+          if (!(error instanceof Crash)) throw error;
+        });
+        fs.revive();
+        break;
       case 'advance':
         vi.setSystemTime(Date.now() + command.ms);
         break;
@@ -315,7 +364,7 @@ function expectConserved(ledger: Ledger): void {
     const report = ledger.receiver.taken.get(id)!;
     unconfirmed += sum(Object.values(report.counts)) + sum(Object.values(report.dropped));
   }
-  const total = sum(Object.values(counts)) + dropped;
+  const total = sum(Object.values(counts)) + dropped + ledger.receiver.rejectedBeyondReported;
   expect(total, 'delivered + reported dropped, at least').toBeGreaterThanOrEqual(expected);
   expect(total, 'delivered + reported dropped, at most counted + unconfirmed deliveries').toBeLessThanOrEqual(expected + unconfirmed);
   if (unconfirmed === 0) expect(total, 'delivered + reported dropped').toBe(expected);
@@ -336,14 +385,14 @@ function expectExact(ledger: Ledger): void {
 }
 
 interface Model {
-  /** The receiver may refuse for good. */
+  /** The receiver may refuse for good, or in part (a partial success). */
   refuses: boolean;
   /** Clock jumps past the spool's age limit. */
   expires: boolean;
 }
 
 function commands({ refuses, expires }: Model): fc.Arbitrary<Command[]> {
-  const outcome = fc.constantFrom<Outcome>('success', 'retryable', 'retry-after', 'lost-answer', ...(refuses ? (['failure'] as const) : []));
+  const outcome = fc.constantFrom<Outcome>('success', 'retryable', 'retry-after', 'lost-answer', ...(refuses ? (['failure', 'partial'] as const) : []));
   const outcomes = fc.array(outcome, { maxLength: 3 });
   const command: fc.Arbitrary<Command> = fc.oneof(
     { weight: 5, arbitrary: fc.record({ kind: fc.constant('count' as const), name: fc.constantFrom(...NAMES), n: fc.integer({ min: 1, max: 1000 }) }) },
@@ -359,11 +408,12 @@ function commands({ refuses, expires }: Model): fc.Arbitrary<Command[]> {
     { weight: 1, arbitrary: fc.constant({ kind: 'crash' as const }) },
     { weight: 2, arbitrary: fc.constant({ kind: 'exit' as const }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('sender' as const), outcomes, otherwise: outcome }) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'merge-crash' as const }) },
     {
       weight: 2,
       arbitrary: fc.record({
         kind: fc.constant('advance' as const),
-        ms: fc.constantFrom(1000, MINUTE + 1000, 6 * MINUTE, 7 * HOUR, ...(expires ? [31 * DAY] : [])),
+        ms: fc.constantFrom(1000, MINUTE + 1000, 6 * MINUTE, HOUR, 7 * HOUR, ...(expires ? [31 * DAY] : [])),
       }),
     },
   );
@@ -389,7 +439,55 @@ describe('conservation of counts', () => {
       { numRuns: 100, seed: SEED, examples: FIXED_LOSSES.map(({ commands: cmds }) => [cmds]) },
     );
   });
+
+  it('with batches (an hour): merged reports, crashes between writing a batch and deleting its parts, every name exact', async () => {
+    await fc.assert(
+      fc.asyncProperty(commands({ refuses: false, expires: false }), async (cmds) => expectExact(await play(cmds, DEFAULT_SPOOL_LIMITS, HOUR))),
+      { numRuns: 100, seed: SEED, examples: BATCH_CASES.map(({ commands: cmds }) => [cmds]) },
+    );
+  });
+
+  it('with batches, refusals, partial successes, a small spool and expiry: delivered + reported dropped = counted - unseen losses', async () => {
+    const limits = { ...DEFAULT_SPOOL_LIMITS, maxFiles: 3 };
+    await fc.assert(
+      fc.asyncProperty(commands({ refuses: true, expires: true }), async (cmds) => expectConserved(await play(cmds, limits, HOUR))),
+      { numRuns: 100, seed: SEED },
+    );
+  });
 });
+
+/** Runs of batches, kept as fixed examples: each merges on disk, one crashes between writing and deleting. */
+const BATCH_CASES: { why: string; commands: Command[] }[] = [
+  {
+    why: 'three exits wait for their batch, which leaves merged once it is due',
+    commands: [
+      { kind: 'count', name: 'a', n: 1 },
+      { kind: 'exit' },
+      { kind: 'count', name: 'a', n: 2 },
+      { kind: 'exit' },
+      { kind: 'count', name: 'b', n: 4 },
+      { kind: 'exit' },
+      { kind: 'sender', outcomes: [], otherwise: 'success' },
+      { kind: 'advance', ms: HOUR },
+      { kind: 'sender', outcomes: [], otherwise: 'success' },
+    ],
+  },
+  {
+    why: 'a sender dies between writing the merged batch and deleting its parts',
+    commands: [
+      { kind: 'count', name: 'a', n: 1 },
+      { kind: 'exit' },
+      { kind: 'count', name: 'a', n: 2 },
+      { kind: 'exit' },
+      { kind: 'advance', ms: HOUR },
+      { kind: 'merge-crash' },
+      { kind: 'count', name: 'a', n: 4 },
+      { kind: 'exit' },
+      { kind: 'advance', ms: 6 * MINUTE },
+      { kind: 'sender', outcomes: [], otherwise: 'success' },
+    ],
+  },
+];
 
 const ok: Outcome[] = [];
 /** Runs that once lost a count or reported one twice, kept as fixed examples of what must hold. */
@@ -413,7 +511,7 @@ const FIXED_LOSSES: { why: string; commands: Command[] }[] = [
     ],
   },
   {
-    // src/delivery/deliver-spooled.ts: a refusal records callsOf(report), not the report's `dropped`.
+    // src/delivery/settle.ts (before it, deliver-spooled.ts): a refusal records callsOf(report), not the report's `dropped`.
     why: 'a waiting report refused by the sender takes the losses it carried with it',
     commands: [
       { kind: 'count', name: 'a', n: 5 },
@@ -491,6 +589,7 @@ describe('exit with nothing to report', () => {
         dryRun: false,
         log: silent,
         spool: new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS),
+        batchMs: 0,
         consentHolds,
         onGone: () => {},
         launchSender,

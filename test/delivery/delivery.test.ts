@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/report.js';
 import { closedPort, type Receiver, startReceiver, type Answer } from '../fixtures/delivery/receiver.js';
+import { type Receiver as HttpReceiver, startReceiver as startOtlpReceiver } from '../transports/receiver.js';
 
 const PROJECT = 'delivery-fixture';
 const fixture = fileURLToPath(new URL('../fixtures/delivery/host.mjs', import.meta.url));
@@ -25,9 +26,10 @@ async function receiver(answer?: (n: number) => Answer, port?: number): Promise<
   receivers.push(r);
   return r;
 }
+const otlpReceivers: HttpReceiver[] = [];
 // Tests run concurrently: receivers are closed once all are done.
 afterAll(async () => {
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
+  await Promise.all([...receivers.splice(0), ...otlpReceivers.splice(0)].map((r) => r.close()));
 });
 
 /** What one run of the host counts with FIXTURE_CALLS=calls: see test/fixtures/delivery/host.mjs. */
@@ -55,9 +57,12 @@ const claimed = (home: string) => spoolNames(home).filter((n) => n.includes('.cl
 const readEntry = (home: string, name: string) =>
   JSON.parse(readFileSync(join(spoolDir(home), name), 'utf8')) as { report: Report; attempts: number; nextAttemptAt: number };
 
-/** The explicit environment of every child: never the test runner's, which turns tallyho off. */
+/**
+ * The explicit environment of every child: never the test runner's, which turns tallyho off. Reports
+ * leave at every exit (batch interval 0) unless a test asks for batches.
+ */
 function childEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', HOME: home, TALLYHO_HOME: home, TALLYHO_OPTIN: PROJECT, ...extra };
+  return { PATH: process.env.PATH ?? '', HOME: home, TALLYHO_HOME: home, TALLYHO_OPTIN: PROJECT, TALLYHO_BATCH_INTERVAL_SEC: '0', ...extra };
 }
 
 /** Whether a process runs (a zombie waiting to be reaped does not). */
@@ -230,7 +235,7 @@ describe.concurrent('every exit path, healthy receiver: delivered once by the de
 });
 
 describe.concurrent('a receiver that is down or slow', { timeout: 60_000 }, () => {
-  it('down at exit: the spool keeps the report, and the next run delivers it on its first flush, once', async () => {
+  it('down at exit: the spool keeps the report, and the next run delivers it with its own on its first flush, merged, once', async () => {
     const port = await closedPort();
     const url = `http://127.0.0.1:${port}/v1/reports`;
     const home = newHome();
@@ -248,12 +253,16 @@ describe.concurrent('a receiver that is down or slow', { timeout: 60_000 }, () =
     const second = await runHost('flush', { home, url });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('flush sent');
-    // Nothing was counted after the flush: the exit spools nothing and starts no sender.
+    // Nothing was counted after the flush: the exit writes nothing and starts no sender.
     expect(second.senderPid).toBeUndefined();
     await drained(home, []);
-    expect(r.requests.map((d) => d.report.counts)).toEqual([hostCounts(4), hostCounts(3)]);
-    expect(r.requests.map((d) => d.key)).toEqual([spooled.id, r.requests[1]!.report.id]);
-    expect(r.accepted()).toHaveLength(2);
+    // The waiting report and the flush's own leave as one report of two runs.
+    expect(r.requests).toHaveLength(1);
+    const [got] = r.requests;
+    expect(got!.report).toMatchObject({ runs: 2, counts: { 'new Client': 2, 'Client#query': 7, 'feature.export': 4 } });
+    expect(got!.key).toBe(got!.report.id);
+    expect(got!.report.id).not.toBe(spooled.id);
+    expect(r.accepted()).toHaveLength(1);
   });
 
   it.each(['flush', 'normal'])(
@@ -314,7 +323,9 @@ describe.concurrent('a receiver that is down or slow', { timeout: 60_000 }, () =
     expect(r.requests[1]!.status).toBeUndefined();
     expect(claimed(home)).toEqual([]);
     const after = waiting(home);
-    expect(after).toEqual(names);
+    // The same report, renamed for its next attempt time.
+    expect(after).toHaveLength(1);
+    expect(after[0]).toContain(kept.report.id);
     const rescheduled = readEntry(home, after[0]!);
     expect(rescheduled.attempts).toBe(1);
     expect(rescheduled.nextAttemptAt).toBeGreaterThan(Date.now());
@@ -331,25 +342,26 @@ describe.concurrent('a receiver that is down or slow', { timeout: 60_000 }, () =
 });
 
 describe.concurrent('no report lost, none doubled', { timeout: 60_000 }, () => {
-  it('two processes exiting at the same moment into one home and one receiver', async () => {
+  it('twenty processes of one project exiting at once: every count delivered exactly once, one sender at a time', async () => {
     const r = await receiver(ok);
     const home = newHome();
-    const hosts = [startHost('wait', { home, url: r.url, calls: 5 }), startHost('wait', { home, url: r.url, calls: 7 })];
+    const calls = Array.from({ length: 20 }, (_, i) => i + 1);
+    const hosts = calls.map((n) => startHost('wait', { home, url: r.url, calls: n }));
     await Promise.all(hosts.map((h) => h.printed('ready')));
     for (const h of hosts) h.child.stdin.end();
     const runs = await Promise.all(hosts.map((h) => h.done));
-    expect(runs.map((run) => run.code)).toEqual([0, 0]);
-    const pids = runs.map((run) => run.senderPid);
-    await until(() => pids.every((pid) => pid === undefined || !alive(pid)), 'the detached senders to exit', 40_000);
-    // A report spooled while another sender was already past it waits for the next run: run it.
-    if (waiting(home).length > 0) await runSender(home, 10_000).done;
+    expect(runs.map((run) => run.code)).toEqual(calls.map(() => 0));
+    const pids = runs.flatMap((run) => (run.senderPid === undefined ? [] : [run.senderPid]));
+    expect(pids.length).toBeGreaterThan(0);
+    // No sender is started for later runs, and nothing is left waiting for one: the senders take it all in.
+    await until(() => pids.every((pid) => !alive(pid)), 'the detached senders to exit', 40_000);
     await drained(home, []);
 
     const accepted = r.accepted();
-    expect(new Set(r.requests.map((d) => d.key)).size).toBe(r.requests.length);
-    expect(accepted).toHaveLength(2);
-    expect(accepted.map((a) => a.counts['Client#query']).sort()).toEqual([5, 7]);
-    expect(accepted.reduce((sum, a) => sum + a.counts['Client#query']!, 0)).toBe(12);
+    expect(new Set(r.requests.map((d) => d.key)).size, 'a report id sent twice').toBe(r.requests.length);
+    expect(accepted.reduce((sum, a) => sum + a.counts['Client#query']!, 0)).toBe(calls.reduce((a, b) => a + b, 0));
+    expect(accepted.reduce((sum, a) => sum + (a.runs ?? 1), 0)).toBe(20);
+    expect(accepted.reduce((sum, a) => sum + a.counts['new Client']!, 0)).toBe(20);
   });
 
   it('SIGKILL after a flush: the receiver has exactly the flushed counts; only the later counts are lost', async () => {
@@ -368,6 +380,93 @@ describe.concurrent('no report lost, none doubled', { timeout: 60_000 }, () => {
     await runSender(home, 5000).done;
     expect(r.requests).toHaveLength(1);
     expect(r.accepted()[0]!.counts).toEqual(hostCounts());
+  });
+});
+
+describe.concurrent('what was seen before one queue', { timeout: 60_000 }, () => {
+  it('a report written while a sender retries is taken in by that sender, not stranded until a later run', async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}/v1/reports`;
+    const home = newHome();
+    const first = await runHost('normal', { home, url, calls: 4 });
+    expect(first.senderPid).toBeDefined();
+    // The sender holds the first report and retries the closed port.
+    await until(() => claimed(home).length === 1, 'the sender to claim the first report');
+    const r = await receiver(ok, port);
+    const second = await runHost('normal', { home, url, calls: 6 });
+    expect(second.code).toBe(0);
+    // A sender is running: the second run starts none, and leaves its report to it.
+    expect(second.senderPid).toBeUndefined();
+    await arrivals(r, 2);
+    expect(second.stderr).toContain('takes in what is due');
+    await drained(home, [first.senderPid]);
+    expect(r.accepted().map((a) => a.counts['Client#query']).sort()).toEqual([4, 6]);
+  });
+
+  it('a partial success answered to the detached sender is recorded as dropped, for the next report', async () => {
+    const partial = '{"partialSuccess":{"rejectedDataPoints":"2","errorMessage":"2 points too old"}}';
+    const otlp = await startOtlpReceiver((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(partial);
+    });
+    otlpReceivers.push(otlp);
+    const home = newHome();
+    const run = await runHost('normal', { home, url: otlp.url, env: { FIXTURE_OTLP: '1' } });
+    expect(run.senderPid, run.stderr).toBeDefined();
+    await otlp.arrived(1);
+    await drained(home, [run.senderPid]);
+    const drops = spoolNames(home).filter((n) => n.startsWith('drops-'));
+    expect(drops).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(spoolDir(home), drops[0]!), 'utf8'))).toMatchObject({ dropped: { refused: 2 } });
+  });
+
+  it('a top-level `await telemetry.flush()` in a short ES module runs the code after it, and the report arrives once', async () => {
+    // The receiver answers 300 ms after a report arrives.
+    const r = await receiver(() => ({ status: 200, delayMs: 300 }));
+    const home = newHome();
+    const run = await runHost('top-level-flush', { home, url: r.url });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('work 24\nbefore flush\nafter flush sent\n');
+    expect(run.senderPid).toBeUndefined();
+    await drained(home, []);
+    expect(r.requests).toHaveLength(1);
+    expect(r.accepted()).toHaveLength(1);
+  });
+});
+
+describe.concurrent('batches', { timeout: 60_000 }, () => {
+  it('reports wait on disk, no sender is started, and the batch leaves as one report once its oldest is due', async () => {
+    const r = await receiver(ok);
+    const home = newHome();
+    const env = { TALLYHO_BATCH_INTERVAL_SEC: '3600' };
+    const early: Run[] = [];
+    // Five runs an hour ago, by their clock: none of them finds a batch due.
+    for (const calls of [1, 2, 3, 4, 5]) early.push(await runHost('normal', { home, url: r.url, calls, env, clockShiftMs: -3_600_000 }));
+    expect(early.map((run) => run.senderPid)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(waiting(home)).toHaveLength(5);
+    const shown = await runCli(home, 'show');
+    expect(shown.stdout).toContain('batch of 5 reports (5 runs)');
+
+    // A run now: the oldest has waited its hour; one sender, one request, every run in it.
+    const now = await runHost('normal', { home, url: r.url, calls: 6, env });
+    expect(now.senderPid).toBeDefined();
+    await arrivals(r, 1);
+    await drained(home, [now.senderPid]);
+    expect(r.requests).toHaveLength(1);
+    expect(r.accepted()[0]).toMatchObject({ runs: 6, counts: { 'Client#query': 21, 'new Client': 6, 'feature.export': 12 } });
+  });
+
+  it('tallyho purge deletes the waiting batch: it never leaves', async () => {
+    const r = await receiver(ok);
+    const home = newHome();
+    const env = { TALLYHO_BATCH_INTERVAL_SEC: '3600' };
+    await runHost('normal', { home, url: r.url, env });
+    expect(waiting(home)).toHaveLength(1);
+    expect((await runCli(home, 'purge')).stdout).toContain('1 waiting report deleted');
+    const later = await runHost('flush', { home, url: r.url, env });
+    expect(later.stdout).toContain('flush sent');
+    expect(r.requests).toHaveLength(1);
+    expect(r.requests[0]!.report).toMatchObject({ runs: 1, counts: hostCounts() });
   });
 });
 
@@ -394,7 +493,7 @@ describe.concurrent('consent withdrawn while a report waits', { timeout: 60_000 
   });
 
   // The sender checks consent once per report, then its retrying transport keeps trying for up to its
-  // watchdog less 3 s (src/delivery/deliver-spooled.ts with src/sender.ts): the optout purges the
+  // watchdog less 3 s (src/delivery/deliver.ts with src/sender.ts): the optout purges the
   // claimed file, but the report still in the sender's hands goes out on the next retry.
   it('`tallyho optout` while the detached sender retries: the receiver coming back never gets the report', async () => {
     const port = await closedPort();

@@ -83,7 +83,7 @@ describe('Spool: adding and listing', () => {
     expect(() => s.recordDrops({ quota: 1 })).not.toThrow();
     // A folder that does not exist holds nothing.
     expect(s.list()).toEqual([]);
-    expect(s.claimDue(now)).toEqual([]);
+    expect(s.claimBatch(now)).toEqual([]);
     // The losses that could not be written are kept in memory, for this process's next report.
     expect(s.takeDrops()).toEqual({ quota: 1 });
   });
@@ -147,7 +147,7 @@ describe('Spool: tidy', () => {
     expect(files().filter((n) => !n.startsWith('drops-'))).toEqual([name(4), files().find((n) => n.includes(good.report.id))].sort());
     // The newer file is neither listed nor claimed by this older copy.
     expect(ids(s.list())).toEqual(ids([good]));
-    expect(ids(s.claimDue(now).map((c) => c.entry))).toEqual(ids([good]));
+    expect(ids(s.claimBatch(now).map((c) => c.entry))).toEqual(ids([good]));
     expect(files()).toContain(name(4));
   });
 
@@ -157,17 +157,18 @@ describe('Spool: tidy', () => {
     const claim = s.addClaimed(e, 0)!;
     expect(claim.name).not.toBe(claim.path);
     expect(s.list()).toEqual([]);
-    expect(s.claimDue(now)).toEqual([]);
+    expect(s.claimBatch(now)).toEqual([]);
 
     s.tidy(Date.now() + DEFAULT_SPOOL_LIMITS.staleClaimMs - 10_000);
     expect(s.list()).toEqual([]);
 
     s.tidy(Date.now() + DEFAULT_SPOOL_LIMITS.staleClaimMs + 10_000);
-    expect(s.list()).toEqual([e]);
-    expect(ids(s.claimDue(now).map((c) => c.entry))).toEqual(ids([e]));
+    // Its process may have sent it before dying: it comes back sealed, never to be merged under another id.
+    expect(s.list()).toEqual([{ ...e, sealed: true }]);
+    expect(ids(s.claimBatch(now).map((c) => c.entry))).toEqual(ids([e]));
   });
 
-  // claimDue() claims by a rename, which keeps the file's modification time; tidy() judges a claim
+  // claimBatch() claims by a rename, which keeps the file's modification time; tidy() judges a claim
   // by that time (src/delivery/spool.ts, tidy()), so a report spooled more than staleClaimMs ago is
   // taken back the moment it is claimed, and a second process sends it too.
   it('does not take back a fresh claim on a report spooled long ago', () => {
@@ -177,46 +178,74 @@ describe('Spool: tidy', () => {
     const path = join(dir, files()[0]!);
     const hourAgo = new Date(Date.now() - 3_600_000);
     utimesSync(path, hourAgo, hourAgo);
-    expect(s.claimDue(now)).toHaveLength(1);
+    expect(s.claimBatch(now)).toHaveLength(1);
 
     const other = spool();
     other.tidy(Date.now());
-    expect(other.claimDue(now)).toEqual([]);
+    expect(other.claimBatch(now)).toEqual([]);
   });
 });
 
 describe('Spool: claiming', () => {
-  it('claims what is due, oldest first, and leaves what is not', () => {
+  it('claims a retry when its time has come, and leaves one that waits', () => {
     const s = spool();
-    const later = entry(1, { createdAt: now - 3000, nextAttemptAt: now + 60_000 });
-    const dueB = entry(2, { createdAt: now - 1000 });
-    const dueA = entry(4, { createdAt: now - 2000, nextAttemptAt: now });
+    const later = entry(1, { createdAt: now - 3000, attempts: 2, nextAttemptAt: now + 60_000 });
+    const dueB = entry(2, { createdAt: now - 1000, attempts: 1, nextAttemptAt: now - 10 });
+    const dueA = entry(4, { createdAt: now - 2000, attempts: 1, nextAttemptAt: now - 20 });
     for (const e of [later, dueB, dueA]) s.add(e, 0);
 
-    expect(ids(s.claimDue(now).map((c) => c.entry))).toEqual(ids([dueA, dueB]));
+    expect(ids(s.claimBatch(now).map((c) => c.entry))).toEqual(ids([dueA, dueB]));
     // Claimed: nobody else gets them, and they are not listed as waiting.
-    expect(s.claimDue(now)).toEqual([]);
+    expect(s.claimBatch(now)).toEqual([]);
     expect(ids(s.list())).toEqual(ids([later]));
-    expect(ids(s.claimDue(now + 60_000).map((c) => c.entry))).toEqual(ids([later]));
+    expect(ids(s.claimBatch(now + 60_000).map((c) => c.entry))).toEqual(ids([later]));
   });
 
-  it('ignoreSchedule claims everything waiting', () => {
+  it('a batch leaves whole once its oldest report is due: every report not yet tried goes with it', () => {
+    const s = spool();
+    const oldest = entry(1, { createdAt: now - 3_600_000, nextAttemptAt: now });
+    const young = entry(2, { createdAt: now - 60_000, nextAttemptAt: now + 3_540_000 });
+    const retry = entry(4, { createdAt: now - 60_000, attempts: 1, nextAttemptAt: now + 60_000 });
+    for (const e of [young, retry]) s.add(e, 0);
+    // Not due yet: the folder's listing says so without reading a file.
+    expect(s.due(now)).toBe(false);
+    expect(s.claimBatch(now)).toEqual([]);
+    s.add(oldest, 0);
+    expect(s.due(now)).toBe(true);
+    // The retry keeps its own schedule; the two waiting reports leave together.
+    expect(ids(s.claimBatch(now).map((c) => c.entry)).sort()).toEqual(ids([oldest, young]).sort());
+    expect(ids(s.list())).toEqual(ids([retry]));
+  });
+
+  it('near its quota, the batch leaves early rather than lose reports to the quota', () => {
+    const s = spool({ maxFiles: 5, nearQuota: 0.8 });
+    const waiting = [1, 2, 3].map((n) => entry(n, { createdAt: now - n, nextAttemptAt: now + 3_600_000 }));
+    for (const e of waiting) s.add(e, 0);
+    expect(s.due(now)).toBe(false);
+    s.add(entry(4, { nextAttemptAt: now + 3_600_000 }), 0);
+    expect(s.due(now)).toBe(true);
+    expect(s.claimBatch(now)).toHaveLength(4);
+  });
+
+  it('claimBatch with all claims everything waiting but a retry that must wait', () => {
     const s = spool();
     const a = entry(1, { nextAttemptAt: now + 3_600_000 });
+    const retry = entry(2, { attempts: 1, nextAttemptAt: now + 60_000 });
     s.add(a, 0);
-    expect(s.claimDue(now)).toEqual([]);
-    expect(ids(s.claimDue(now, { ignoreSchedule: true }).map((c) => c.entry))).toEqual(ids([a]));
+    s.add(retry, 0);
+    expect(s.claimBatch(now)).toEqual([]);
+    expect(ids(s.claimBatch(now, { all: true }).map((c) => c.entry))).toEqual(ids([a]));
   });
 
   it('remove deletes the file; release puts it back with its next attempt; a settled claim is never touched again', () => {
     const s = spool();
     const [a, b] = addAll(s, [1, 2]);
-    const [ca, cb] = s.claimDue(now) as [Claim, Claim];
+    const [ca, cb] = s.claimBatch(now) as [Claim, Claim];
     s.remove(ca);
     s.release(cb, { attempts: 3, nextAttemptAt: now + 120_000 });
     expect(ca.settled && cb.settled).toBe(true);
-    expect(s.list()).toEqual([{ ...b!, attempts: 3, nextAttemptAt: now + 120_000 }]);
-    expect(s.claimDue(now)).toEqual([]);
+    expect(s.list()).toEqual([{ ...b!, attempts: 3, nextAttemptAt: now + 120_000, sealed: true }]);
+    expect(s.claimBatch(now)).toEqual([]);
 
     // Settled: a second release or remove changes nothing.
     s.release(ca, { attempts: 0, nextAttemptAt: now });
@@ -243,10 +272,10 @@ describe('Spool: claiming', () => {
       };
       function step<T>(op: () => T): T {
         const result = op();
-        if (ops++ === at) secondClaims = second.claimDue(now);
+        if (ops++ === at) secondClaims = second.claimBatch(now);
         return result;
       }
-      const firstClaims = spool({}, interleaving).claimDue(now);
+      const firstClaims = spool({}, interleaving).claimBatch(now);
 
       const claimedIds = [...firstClaims, ...secondClaims].map((c) => c.entry.report.id);
       expect(claimedIds.sort(), `second claimer after operation ${at}`).toEqual(ids(added).sort());
@@ -277,12 +306,12 @@ describe('Spool: drops and purge', () => {
   it('purge deletes every waiting report, claimed or not, and says how many', () => {
     const s = spool();
     addAll(s, [1, 2]);
-    expect(s.claimDue(now)).toHaveLength(2);
+    expect(s.claimBatch(now)).toHaveLength(2);
     s.addClaimed(entry(4), 0);
     s.add(entry(8), 0);
     expect(s.purge()).toBe(4);
     expect(s.list()).toEqual([]);
-    expect(s.claimDue(now, { ignoreSchedule: true })).toEqual([]);
+    expect(s.claimBatch(now, { all: true })).toEqual([]);
     expect(s.tidy(Date.now() + DAY)).toEqual({});
     expect(s.list()).toEqual([]);
   });
@@ -290,7 +319,7 @@ describe('Spool: drops and purge', () => {
   it('a report purged while claimed (an opt-out) stays purged when its claimer releases it', () => {
     const s = spool();
     addAll(s, [1]);
-    const [claim] = s.claimDue(now);
+    const [claim] = s.claimBatch(now);
     expect(s.purge()).toBe(1);
     s.release(claim!, { attempts: 1, nextAttemptAt: now });
     expect(readdirSync(dir)).toEqual([]);

@@ -25,7 +25,7 @@ let made = 0;
 const freshDir = () => join(root, String(made++));
 
 // The fields of each level, as report.ts documents them: each level adds to the one below.
-const ENVELOPE = ['schema', 'id', 'project', 'version', 'level', 'trigger', 'period', 'dropped'];
+const ENVELOPE = ['schema', 'id', 'project', 'version', 'level', 'trigger', 'period', 'dropped', 'runs'];
 const ADDED: Record<Level, string[]> = {
   basic: ['counts', 'runtime', 'platform'],
   usage: ['errors', 'ci', 'weekId', 'durations', 'numbers', 'choices', 'dependencies', 'exits'],

@@ -74,7 +74,7 @@ describe('timer mode', () => {
   it("flushes every interval from the author's option, with trigger 'timer'", async () => {
     optIn();
     const sink = memory();
-    const t = telemetry({ transports: [sink], timer: { intervalSec: 60 } });
+    const t = telemetry({ transports: [sink], timer: { intervalSec: 60 }, batch: { intervalSec: 0 } });
     expect(t.status().timer).toBe(60);
     t.count('feature.a', 2);
     await vi.advanceTimersByTimeAsync(59_000);
@@ -85,6 +85,38 @@ describe('timer mode', () => {
     t.count('feature.a', 3);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(sink.reports.map((r) => r.counts['feature.a'])).toEqual([2, 3]);
+  });
+
+  it('sends the batch in process at the tick when it is due: one report, merged, per batch interval', async () => {
+    optIn();
+    const sink = memory();
+    const t = telemetry({ transports: [sink], timer: { intervalSec: 600 } });
+    expect(t.status().batch).toBe(3600);
+    for (let tick = 1; tick <= 6; tick++) {
+      t.count('feature.a', tick);
+      await vi.advanceTimersByTimeAsync(600_000);
+    }
+    // Six ticks, an hour: the first report has waited 50 minutes; nothing has left yet.
+    expect(sink.reports).toHaveLength(0);
+    t.count('feature.a', 7);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(sink.reports).toHaveLength(1);
+    expect(sink.reports[0]).toMatchObject({ trigger: 'timer', runs: 7, counts: { 'feature.a': 28 } });
+    t.count('feature.a', 1);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(sink.reports).toHaveLength(1);
+  });
+
+  it('TALLYHO_BATCH_INTERVAL_SEC wins over the option, held to 0..604800', () => {
+    optIn({ TALLYHO_BATCH_INTERVAL_SEC: '0' });
+    expect(telemetry({ batch: { intervalSec: 600 } }).status().batch).toBe(0);
+    optIn({ TALLYHO_BATCH_INTERVAL_SEC: '999999' });
+    expect(telemetry().status().batch).toBe(604_800);
+    optIn({ TALLYHO_BATCH_INTERVAL_SEC: 'hourly' });
+    expect(telemetry({ batch: { intervalSec: 60 } }).status().batch).toBe(60);
+    optIn();
+    expect(() => telemetry({ batch: { intervalSec: -1 } })).toThrow(/batch/);
+    expect(() => telemetry({ batch: { intervalSec: 604_801 } })).toThrow(/batch/);
   });
 
   it('sends nothing on a tick with nothing counted', async () => {
@@ -106,7 +138,7 @@ describe('timer mode', () => {
 
     optIn({ TALLYHO_TIMER: '1' });
     const on = memory();
-    const t2 = telemetry({ transports: [on] });
+    const t2 = telemetry({ transports: [on], batch: { intervalSec: 0 } });
     expect(t2.status().timer).toBe(3600);
     t2.count('x');
     await vi.advanceTimersByTimeAsync(3_600_000);
@@ -131,12 +163,12 @@ describe('timer mode', () => {
   it('never runs two flushes at once: a tick during a slow send waits for it', async () => {
     optIn();
     const held = heldTransport();
-    const t = telemetry({ transports: [held.transport], timer: { intervalSec: 10 } });
+    const t = telemetry({ transports: [held.transport], timer: { intervalSec: 10 }, batch: { intervalSec: 0 } });
     t.count('a');
     await vi.advanceTimersByTimeAsync(10_000);
     expect(held.waiting()).toBe(1);
     t.count('b');
-    const manual = t.flush();
+    const manual = t.flush({ timeoutMs: 60_000 });
     await vi.advanceTimersByTimeAsync(10_000);
     expect(held.waiting()).toBe(1);
     held.answerAll();
