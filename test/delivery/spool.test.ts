@@ -288,6 +288,26 @@ describe('Spool: claiming', () => {
   });
 });
 
+describe('Spool: batches', () => {
+  it('a merged batch written by a process that died names its parts: tidy deletes the parts, never sends them twice', () => {
+    const s = spool();
+    const [a, b] = addAll(s, [1, 2]);
+    const merged = entry(3, { sealed: true, merges: [a!.report.id, b!.report.id] });
+    s.add(merged, 0);
+    expect(s.tidy(now)).toEqual({});
+    expect(ids(s.list())).toEqual(ids([merged]));
+  });
+
+  it('claimBatch leaves out parts of a merged batch it claims with them', () => {
+    const s = spool();
+    const [a] = addAll(s, [1]);
+    s.add(entry(1, { sealed: true, merges: [a!.report.id] }), 0);
+    const claims = s.claimBatch(now, { all: true });
+    expect(claims.map((c) => c.entry.merges)).toEqual([[a!.report.id]]);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.json'))).toEqual([]);
+  });
+});
+
 describe('Spool: drops and purge', () => {
   it('takeDrops sums every record, deletes them, and leaves a record of a newer format', () => {
     const s = spool();

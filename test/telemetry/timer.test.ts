@@ -214,6 +214,26 @@ describe('flush() and shutdown() resolve, never reject', () => {
     held.answerAll();
   });
 
+  it('flush({ timeoutMs }) resolves with timeout when the transport hangs; the report waits in the spool, sealed', async () => {
+    optIn();
+    const held = heldTransport();
+    const t = telemetry({ transports: [held.transport] });
+    t.count('a');
+    const done = t.flush({ timeoutMs: 1500 });
+    await vi.advanceTimersByTimeAsync(1499);
+    expect(held.waiting()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(done).resolves.toMatchObject({ status: 'timeout' });
+    // Its answer never comes in time: the next flush sends the same report again, under its own id.
+    held.answerAll({ kind: 'retryable', reason: 'aborted' });
+    await vi.advanceTimersByTimeAsync(120_000);
+    const next = t.flush({ timeoutMs: 1000 });
+    await vi.advanceTimersByTimeAsync(0);
+    held.answerAll();
+    await expect(next).resolves.toMatchObject({ status: 'empty' });
+    expect(held.reports.map((r) => r.id)).toEqual([held.reports[0]!.id, held.reports[0]!.id]);
+  });
+
   it('shutdown() stops the timer', async () => {
     optIn();
     const sink = memory();
