@@ -1,7 +1,9 @@
 // Part 3: what telemetry adds to the time a program takes to end. Rule: exit is never delayed by the
-// network; what is unsent at exit is spooled synchronously and a detached sender delivers it. Measured
-// as the wall time of whole child processes (start to exit), interleaved, median of many runs, with
-// the endpoint a server of this process that accepts connections and never answers (a black hole).
+// network; at exit the report is written to the spool, and a detached sender is started only when a
+// batch is due. Measured as the wall time of whole child processes (start to exit), interleaved,
+// median of many runs, with the endpoint a server of this process that accepts connections and never
+// answers (a black hole): with no batch due (the default hour-long batch, a fresh spool), and with a
+// sender started (batch interval 0). Then the requests one project makes over 100 runs in one hour.
 
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -202,17 +204,24 @@ export async function exitBench({ distUrl, tmp, runs }) {
       env: { TALLYHO_OPTIN: PROJECT, DO_NOT_TRACK: '1' },
     },
     {
-      id: 'black-hole',
-      label: '(b) telemetry on, endpoint a black hole (accepts, never answers)',
+      id: 'no-batch-due',
+      label: '(b) on, black hole, no batch due (default interval): a file write',
       args: ['--input-type=module', '-e', program(distUrl, hole.url, true)],
       env: { TALLYHO_OPTIN: PROJECT },
+      noSender: true,
+    },
+    {
+      id: 'black-hole',
+      label: '(c) on, black hole, batch due (interval 0): a sender starts',
+      args: ['--input-type=module', '-e', program(distUrl, hole.url, true)],
+      env: { TALLYHO_OPTIN: PROJECT, TALLYHO_BATCH_INTERVAL_SEC: '0' },
       server: hole,
     },
     {
       id: 'healthy',
-      label: '(c) telemetry on, endpoint answers 200 (reference)',
+      label: '(d) on, endpoint answers 200, interval 0 (reference)',
       args: ['--input-type=module', '-e', program(distUrl, ok.url, true)],
-      env: { TALLYHO_OPTIN: PROJECT },
+      env: { TALLYHO_OPTIN: PROJECT, TALLYHO_BATCH_INTERVAL_SEC: '0' },
       server: ok,
     },
   ];
@@ -245,7 +254,10 @@ export async function exitBench({ distUrl, tmp, runs }) {
         const spooled = spooledReports(home);
         c.spooled += spooled;
         if (spooled > 0) c.runsSpooled++;
-        if (c.server) {
+        if (c.noSender) {
+          // No batch due: the report waits on disk, and no sender was started.
+          if (lockPid(home) !== undefined) c.locks++;
+        } else if (c.server) {
           const seen = await settleSender(c, home, before);
           if (seen.lock) c.locks++;
           if (seen.contacted) c.contacted++;
@@ -280,6 +292,8 @@ export async function exitBench({ distUrl, tmp, runs }) {
     senders:
       c.id === 'off'
         ? { spoolWritten: c.offWroteSpool === true }
+        : c.noSender
+        ? { runsWithReportSpooledAtExit: c.runsSpooled, reportsSpooledAtExit: c.spooled, lockFilesSeen: c.locks, noSender: true }
         : {
             runsWithReportSpooledAtExit: c.runsSpooled,
             reportsSpooledAtExit: c.spooled,
@@ -289,5 +303,36 @@ export async function exitBench({ distUrl, tmp, runs }) {
             finishedByThemselves: c.finished,
           },
   }));
-  return { calls: CALLS, rows, stderr: noisy };
+  const batches = await requestsPerHour({ distUrl, tmp });
+  return { calls: CALLS, rows, stderr: noisy, batches };
+}
+
+/** A module for `node --import`: this process's clock runs `shift` ms off, so a run can happen "earlier". */
+const clockShift = (shift) => `data:text/javascript,${encodeURIComponent(`const now = Date.now; Date.now = () => now() + ${shift};`)}`;
+
+/**
+ * Requests one project makes over 100 runs in one hour, with the default batch interval: the runs are
+ * spread evenly over the hour by shifting each run's clock (the first an hour ago, the last now), into
+ * one home, against a healthy endpoint; the detached sender runs on the real clock. Not timed.
+ */
+async function requestsPerHour({ distUrl, tmp, runs = 100 }) {
+  const server = await healthy();
+  const home = mkdtempSync(path.join(tmp, 'batches-'));
+  const senders = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const shift = -Math.round(3_600_000 * (1 - i / (runs - 1)));
+      const c = { id: `batch-run-${i}`, args: ['--import', clockShift(shift), '--input-type=module', '-e', program(distUrl, server.url, true)], env: { TALLYHO_OPTIN: PROJECT } };
+      await runTimed(c, home);
+      const pid = lockPid(home);
+      if (pid !== undefined) senders.push(pid);
+    }
+    // The last run found the batch due: wait for its sender to deliver and go.
+    const doneBy = Date.now() + SENDER_FINISH_MS;
+    while (Date.now() < doneBy && (server.contacts() === 0 || lockPid(home) !== undefined)) await sleep(20);
+    return { runs, intervalSec: 3600, requests: server.contacts(), sendersSeen: new Set(senders).size, waitingAfter: spooledReports(home) };
+  } finally {
+    await server.close();
+    rmSync(home, { recursive: true, force: true });
+  }
 }

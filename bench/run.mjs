@@ -36,6 +36,8 @@ const TIMED_MARGIN_NS = 5;
 const INSTRUMENT_RATIO = 1.1;
 const TARGET_STARTUP_MS = 15;
 const TARGET_EXIT_MS = 10;
+const TARGET_EXIT_NO_BATCH_MS = 3;
+const TARGET_REQUESTS_PER_HOUR = 1;
 
 function intSetting(name, fallback) {
   const raw = process.env[name];
@@ -155,6 +157,10 @@ function printExit(result) {
     const s = r.senders;
     if (r.id === 'off') {
       lines.push(`    ${r.id}: ${s.spoolWritten ? 'WROTE A SPOOL (should not)' : 'no spool written, no sender'}`);
+      continue;
+    }
+    if (s.noSender) {
+      lines.push(`    ${r.id}: report written at exit in ${s.runsWithReportSpooledAtExit}/${r.runs} runs; sender lock seen ${s.lockFilesSeen}/${r.runs} (should be 0)`);
       continue;
     }
     lines.push(
@@ -317,13 +323,24 @@ async function main() {
       results.exit = exit;
       const lines = printExit(exit);
       const hole = exit.rows.find((r) => r.id === 'black-hole');
+      const quiet = exit.rows.find((r) => r.id === 'no-batch-due');
       const pass = hole.minusOffMs.median <= TARGET_EXIT_MS;
-      verdicts.push(pass);
+      const passQuiet = quiet.minusOffMs.median <= TARGET_EXIT_NO_BATCH_MS;
+      const { batches } = exit;
+      const passRequests = batches.requests === TARGET_REQUESTS_PER_HOUR;
+      verdicts.push(pass, passQuiet, passRequests);
       results.exit.target = { row: 'black-hole', maxMinusOffMs: TARGET_EXIT_MS, minusOffMs: hole.minusOffMs.median, pass };
+      results.exit.targetNoBatch = { row: 'no-batch-due', maxMinusOffMs: TARGET_EXIT_NO_BATCH_MS, minusOffMs: quiet.minusOffMs.median, pass: passQuiet };
+      results.exit.targetRequests = { max: TARGET_REQUESTS_PER_HOUR, requests: batches.requests, pass: passRequests };
+      const signedMs = (v) => `${v >= 0 ? '+' : ''}${fmtMs(v)}`;
       lines.push(
         '',
-        `Target: exit with telemetry on, endpoint a black hole, minus off <= ${TARGET_EXIT_MS} ms: ` +
-          `${hole.minusOffMs.median >= 0 ? '+' : ''}${fmtMs(hole.minusOffMs.median)} ms  ${pass ? 'PASS' : 'FAIL'}`,
+        `Batches: ${batches.runs} runs spread over one hour (clocks shifted), default interval ${batches.intervalSec} s, one home, healthy endpoint:`,
+        `  ${batches.requests} request(s) reached the endpoint; ${batches.sendersSeen} sender(s) seen; ${batches.waitingAfter} report(s) left waiting`,
+        '',
+        `Target: exit with telemetry on, black hole, no batch due, minus off <= ${TARGET_EXIT_NO_BATCH_MS} ms: ${signedMs(quiet.minusOffMs.median)} ms  ${passQuiet ? 'PASS' : 'FAIL'}`,
+        `Target: exit with telemetry on, black hole, a sender started, minus off <= ${TARGET_EXIT_MS} ms: ${signedMs(hole.minusOffMs.median)} ms  ${pass ? 'PASS' : 'FAIL'}`,
+        `Target: requests per project over ${batches.runs} runs in one hour = ${TARGET_REQUESTS_PER_HOUR}: ${batches.requests}  ${passRequests ? 'PASS' : 'FAIL'}`,
       );
       for (const [id, text] of Object.entries(exit.stderr)) lines.push(`  note: "${id}" printed to stderr: ${text}`);
       out.push(...lines);
