@@ -40,7 +40,9 @@ try {
   const tool = spawn(process.execPath, [join(here, 'acme-cli.mjs'), 'stats', 'count these words', 'two\nlines'], {
     stdio: 'inherit',
     // TALLYHO_OPTIN keeps the example on where tallyho is off by default (in CI, under a test runner).
-    env: { ...process.env, TALLYHO_SHOW_ME: '1', TALLYHO_OPTIN: 'acme-cli', TALLYHO_HOME: home, ACME_REPORTS_URL: url },
+    // TALLYHO_BATCH_INTERVAL_SEC=0 sends at this very exit: by default a report waits on disk for its
+    // batch (an hour from the oldest waiting report), and leaves with the runs of that hour, as one.
+    env: { ...process.env, TALLYHO_SHOW_ME: '1', TALLYHO_OPTIN: 'acme-cli', TALLYHO_BATCH_INTERVAL_SEC: '0', TALLYHO_HOME: home, ACME_REPORTS_URL: url },
   });
   const [code] = await once(tool, 'exit');
   const exited = Date.now();
