@@ -390,13 +390,15 @@ describe.concurrent('what was seen before one queue', { timeout: 60_000 }, () =>
     const home = newHome();
     const first = await runHost('normal', { home, url, calls: 4 });
     expect(first.senderPid).toBeDefined();
-    // The sender holds the first report and retries the closed port.
+    // The sender holds the first report and retries the closed port (for up to its watchdog).
     await until(() => claimed(home).length === 1, 'the sender to claim the first report');
-    const r = await receiver(ok, port);
     const second = await runHost('normal', { home, url, calls: 6 });
     expect(second.code).toBe(0);
     // A sender is running: the second run starts none, and leaves its report to it.
+    expect(alive(first.senderPid!)).toBe(true);
     expect(second.senderPid).toBeUndefined();
+    // The receiver comes up: the running sender delivers the first report, then takes in the second.
+    const r = await receiver(ok, port);
     await arrivals(r, 2);
     expect(second.stderr).toContain('takes in what is due');
     await drained(home, [first.senderPid]);
