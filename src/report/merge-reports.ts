@@ -1,9 +1,9 @@
-import { DROP_REASONS, type DropReason, type Report } from './report.js';
+import { DROP_REASONS, type DropReason, type Histogram, type Report } from './report.js';
 
 /**
  * What makes reports one batch: everything but what they count. Reports merge only when all of it is
- * equal (project, version, level, runtime, platform, CI, and the salted ids, so never across weekly
- * ids or levels).
+ * equal (project, version, level, runtime, platform, CI, the dependencies' versions, and the salted
+ * ids, so never across weekly ids or levels).
  */
 export function envelopeKey(report: Report): string {
   return JSON.stringify([
@@ -14,6 +14,7 @@ export function envelopeKey(report: Report): string {
     report.runtime ?? null,
     report.platform ?? null,
     report.ci ?? null,
+    report.dependencies === undefined ? null : Object.entries(report.dependencies).sort(([a], [b]) => (a < b ? -1 : 1)),
     report.weekId ?? null,
     report.installId ?? null,
     report.userHash ?? null,
@@ -23,9 +24,10 @@ export function envelopeKey(report: Report): string {
 
 /**
  * Merges reports of one envelope (see {@link envelopeKey}) into one report with the given id: counts,
- * errors and dropped summed, the period spanning them all, `runs` the number of runs they cover, and
- * the trigger of the latest. This is the one place a report field is merged: a new field adds its
- * rule here. A sum past 2^53 - 1 keeps the most that is exact and counts the rest as dropped (overflow).
+ * errors, dropped, durations, numbers, choices and exits summed, the period spanning them all, `runs`
+ * the number of runs they cover, and the trigger of the latest. This is the one place a report field
+ * is merged: a new field adds its rule here. A sum past 2^53 - 1 keeps the most that is exact and
+ * counts the rest as dropped (overflow).
  */
 export function mergeReports(reports: readonly Report[], id: string): Report {
   const sorted = [...reports].sort((a, b) => (a.period.end < b.period.end ? -1 : a.period.end > b.period.end ? 1 : 0));
@@ -33,23 +35,42 @@ export function mergeReports(reports: readonly Report[], id: string): Report {
   let overflow = 0;
   const add = (into: Record<string, number>, from: Readonly<Record<string, number>> | undefined) => {
     for (const [name, n] of Object.entries(from ?? {})) {
-      const sum = (into[name] ?? 0) + n;
-      if (sum > Number.MAX_SAFE_INTEGER) {
-        overflow += sum - Number.MAX_SAFE_INTEGER;
+      const room = Number.MAX_SAFE_INTEGER - (into[name] ?? 0);
+      // Compared before adding: past 2^53 the sum itself would be rounded.
+      if (n > room) {
+        overflow += n - room;
         into[name] = Number.MAX_SAFE_INTEGER;
       } else {
-        into[name] = sum;
+        into[name] = (into[name] ?? 0) + n;
       }
     }
   };
   const counts: Record<string, number> = {};
   const dropped: Partial<Record<DropReason, number>> = {};
   let errors: Record<string, number> | undefined;
+  let durations: Record<string, Histogram> | undefined;
+  let numbers: Record<string, Histogram> | undefined;
+  let choices: Record<string, Record<string, number>> | undefined;
+  let exits: NonNullable<Report['exits']> | undefined;
+  /** Sums tables of tables (histograms by name, values by choice). */
+  const addNested = (into: Record<string, Record<string, number>>, from: Readonly<Record<string, Readonly<Record<string, number | undefined>>>>) => {
+    for (const [name, table] of Object.entries(from)) add((into[name] ??= {}), table as Record<string, number>);
+  };
   let runs = 0;
   for (const report of sorted) {
     add(counts, report.counts);
     add(dropped as Record<string, number>, report.dropped);
     if (report.errors !== undefined) add((errors ??= {}), report.errors);
+    if (report.durations !== undefined) addNested((durations ??= {}) as Record<string, Record<string, number>>, report.durations);
+    if (report.numbers !== undefined) addNested((numbers ??= {}) as Record<string, Record<string, number>>, report.numbers);
+    if (report.choices !== undefined) addNested((choices ??= {}), report.choices);
+    if (report.exits !== undefined) {
+      exits ??= { normal: 0, nonZero: 0, signal: 0, duration: {} };
+      const sums = { normal: exits.normal, nonZero: exits.nonZero, signal: exits.signal };
+      add(sums, { normal: report.exits.normal, nonZero: report.exits.nonZero, signal: report.exits.signal });
+      add(exits.duration as Record<string, number>, report.exits.duration as Record<string, number>);
+      Object.assign(exits, sums);
+    }
     runs += report.runs ?? 1;
   }
   if (overflow > 0) dropped.overflow = Math.min(Number.MAX_SAFE_INTEGER, (dropped.overflow ?? 0) + overflow);
@@ -63,6 +84,10 @@ export function mergeReports(reports: readonly Report[], id: string): Report {
     counts,
     dropped: ordered,
     ...(errors === undefined ? {} : { errors }),
+    ...(durations === undefined ? {} : { durations }),
+    ...(numbers === undefined ? {} : { numbers }),
+    ...(choices === undefined ? {} : { choices }),
+    ...(exits === undefined ? {} : { exits }),
     runs: Math.min(Number.MAX_SAFE_INTEGER, runs),
   };
 }
