@@ -142,7 +142,14 @@ export interface Telemetry {
   shutdown(options?: ShutdownOptions): Promise<FlushResult>;
 }
 
+/** How long a timer-driven flush may retry: it holds nothing open, and the next tick comes anyway. */
 const FLUSH_DEADLINE_MS = 10_000;
+/**
+ * The retrying wrapper's own deadline is wider than any flush: each flush bounds its sends with its
+ * signal (a timer flush with FLUSH_DEADLINE_MS, an awaited flush with its `timeoutMs`), so that an
+ * author who waits longer gets the retries that fit.
+ */
+const RETRY_WINDOW_MS = 24 * 3600_000;
 const DEFAULT_TIMER_SEC = 3600;
 const DEFAULT_FLUSH_TIMEOUT_MS = 5000;
 
@@ -322,7 +329,7 @@ function enabledTelemetry(
     const late = loadLate();
     const transports: readonly Transport[] = underKit
       ? [{ name: 'tallyho/testing', send: (report) => (kit.receive(report), Promise.resolve({ kind: 'success' as const })) }]
-      : authorTransports.map((t) => late.retryingTransport(t, { deadlineMs: FLUSH_DEADLINE_MS }));
+      : authorTransports.map((t) => late.retryingTransport(t, { deadlineMs: RETRY_WINDOW_MS }));
     const identity = underKit || !atLeast(status.level, 'usage') ? undefined : identityFor(late, project, status.level, saltType, machineId, home, log);
     return late.createReporter({
       table,
@@ -354,7 +361,7 @@ function enabledTelemetry(
       });
   let timer: NodeJS.Timeout | undefined;
   if (status.timer !== false && !underKit) {
-    timer = setInterval(() => void reporter.flush('timer'), status.timer * 1000);
+    timer = setInterval(() => void reporter.flush('timer', AbortSignal.timeout(FLUSH_DEADLINE_MS)), status.timer * 1000);
     timer.unref();
   }
 

@@ -179,7 +179,7 @@ export function createReporter(options: ReporterOptions): Reporter {
   }
 
   return {
-    flush(trigger, signal = new AbortController().signal) {
+    flush(trigger, signal = AbortSignal.timeout(10_000)) {
       const run = queue.then(async (): Promise<FlushResult> => {
         if (!options.consentHolds()) return { status: 'off', calls: 0, outcomes: [] };
         const sending = !options.dryRun && transports.length > 0;
