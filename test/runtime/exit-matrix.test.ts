@@ -113,6 +113,8 @@ describe.concurrent('the detached sender runs with the host\'s own runtime', { t
           TALLYHO_OPTIN: 'delivery-fixture',
           TALLYHO_HOME: join(dir, 'home'),
           TALLYHO_DEBUG: '1',
+          // The report leaves at this exit rather than wait for its batch: a sender is started.
+          TALLYHO_BATCH_INTERVAL_SEC: '0',
           FIXTURE_TALLYHO: '1',
           FIXTURE_URL: receiver.url,
         },
