@@ -8,7 +8,8 @@ import { type Delivered, deliverBatch, deliverClaims } from './deliver.js';
 import { settle, type SettleContext } from './settle.js';
 import { errorText } from '../config/error-text.js';
 import { showReport } from './show-me.js';
-import type { Claim, Spool, SpoolEntry } from './spool.js';
+import { type Claim, lossOf, type Spool, type SpoolEntry } from './spool.js';
+import { validReport } from '../report/valid-report.js';
 
 /** What one flush did. `flush()` and `shutdown()` resolve with it and never reject. */
 export interface FlushResult {
@@ -193,6 +194,12 @@ export function createReporter(options: ReporterOptions): Reporter {
         }
         const { report } = next;
         if (!sending) {
+          // Not sent, but held to the wire contract all the same (what a dry run shows is what would leave).
+          if (validReport(report) === undefined) {
+            dropAll(table, lossOf(report, 'invalid'));
+            log.warn(`a report failed validation; ${totalCalls(report.counts)} calls counted as dropped (invalid)`);
+            return { status: 'invalid', calls: totalCalls(report.counts), outcomes: [] };
+          }
           log.debug(`report ${report.id} built (${totalCalls(report.counts)} calls); ${options.dryRun ? 'dry run: not sent' : 'no transports'}`);
           return { status: 'shown', reportId: report.id, calls: totalCalls(report.counts), outcomes: [] };
         }

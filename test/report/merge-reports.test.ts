@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mergedId } from '../../src/delivery/batch.js';
 import { envelopeKey, mergeReports } from '../../src/report/merge-reports.js';
 import type { Report } from '../../src/report/report.js';
-import { reportZodSchema, validReport } from '../../src/report/schema.js';
+import { reportZodSchema } from '../../src/report/schema.js';
+import { validReport } from '../../src/report/valid-report.js';
 
 function report(overrides: Partial<Report>): Report {
   return {

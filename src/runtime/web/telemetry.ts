@@ -46,6 +46,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     consent: resolved.consent,
     transports: resolved.transports.map((t) => t.name),
     timer: resolved.timer === false ? false : resolved.timer.intervalSec,
+    // No spool here (no file system): every flush sends what it has, so nothing waits for a batch.
+    batch: 0,
     dryRun: switches?.dryRun ?? false,
   };
   if (!decision.enabled) {
