@@ -1,4 +1,5 @@
-import { DROP_REASONS, type DropReason, type Histogram, type Report } from './report.js';
+import { mergeSignals } from './merge-signals.js';
+import { DROP_REASONS, type DropReason, type Report } from './report.js';
 
 /**
  * What makes reports one batch: everything but what they count. Reports merge only when all of it is
@@ -14,7 +15,8 @@ export function envelopeKey(report: Report): string {
     report.runtime ?? null,
     report.platform ?? null,
     report.ci ?? null,
-    report.dependencies === undefined ? null : Object.entries(report.dependencies).sort(([a], [b]) => (a < b ? -1 : 1)),
+    // As sameDependencies() judges them: the same versions, in any order.
+    Object.entries(report.dependencies ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     report.weekId ?? null,
     report.installId ?? null,
     report.userHash ?? null,
@@ -48,29 +50,11 @@ export function mergeReports(reports: readonly Report[], id: string): Report {
   const counts: Record<string, number> = {};
   const dropped: Partial<Record<DropReason, number>> = {};
   let errors: Record<string, number> | undefined;
-  let durations: Record<string, Histogram> | undefined;
-  let numbers: Record<string, Histogram> | undefined;
-  let choices: Record<string, Record<string, number>> | undefined;
-  let exits: NonNullable<Report['exits']> | undefined;
-  /** Sums tables of tables (histograms by name, values by choice). */
-  const addNested = (into: Record<string, Record<string, number>>, from: Readonly<Record<string, Readonly<Record<string, number | undefined>>>>) => {
-    for (const [name, table] of Object.entries(from)) add((into[name] ??= {}), table as Record<string, number>);
-  };
   let runs = 0;
   for (const report of sorted) {
     add(counts, report.counts);
     add(dropped as Record<string, number>, report.dropped);
     if (report.errors !== undefined) add((errors ??= {}), report.errors);
-    if (report.durations !== undefined) addNested((durations ??= {}) as Record<string, Record<string, number>>, report.durations);
-    if (report.numbers !== undefined) addNested((numbers ??= {}) as Record<string, Record<string, number>>, report.numbers);
-    if (report.choices !== undefined) addNested((choices ??= {}), report.choices);
-    if (report.exits !== undefined) {
-      exits ??= { normal: 0, nonZero: 0, signal: 0, duration: {} };
-      const sums = { normal: exits.normal, nonZero: exits.nonZero, signal: exits.signal };
-      add(sums, { normal: report.exits.normal, nonZero: report.exits.nonZero, signal: report.exits.signal });
-      add(exits.duration as Record<string, number>, report.exits.duration as Record<string, number>);
-      Object.assign(exits, sums);
-    }
     runs += report.runs ?? 1;
   }
   if (overflow > 0) dropped.overflow = Math.min(Number.MAX_SAFE_INTEGER, (dropped.overflow ?? 0) + overflow);
@@ -84,10 +68,7 @@ export function mergeReports(reports: readonly Report[], id: string): Report {
     counts,
     dropped: ordered,
     ...(errors === undefined ? {} : { errors }),
-    ...(durations === undefined ? {} : { durations }),
-    ...(numbers === undefined ? {} : { numbers }),
-    ...(choices === undefined ? {} : { choices }),
-    ...(exits === undefined ? {} : { exits }),
+    ...mergeSignals(sorted),
     runs: Math.min(Number.MAX_SAFE_INTEGER, runs),
   };
 }
