@@ -16,7 +16,7 @@ import { dts } from 'rollup-plugin-dts';
 const entries = ['index', 'testing', 'otel', 'schema'];
 const typedEntries = [...entries, 'web'];
 
-// `import process from 'node:process'` (env-paths does it) makes Node's ESM loader read every property
+// `import process from 'node:process'` (a bundled dependency may do it) makes Node's ESM loader read every property
 // of `process` to build the module's exports, which creates the stdout and stderr streams and loads
 // the stream modules: a few milliseconds of every host's start-up. The global is the same object.
 const processGlobal = {

@@ -1,3 +1,4 @@
+import { errorText } from '../config/error-text.js';
 import { allocateCell, explicitName } from '../registry/counter-table.js';
 import { copyMetadata } from './metadata.js';
 import { decorateClass, type TrackSink } from './track.js';
@@ -68,7 +69,7 @@ export function createInstrument(sink: TrackSink | undefined): Instrument {
       return target;
     } catch (error) {
       // Instrumenting must never break the host's module: keep the original.
-      sink.warn(`instrument() could not instrument: ${(error as Error)?.message ?? String(error)}`);
+      sink.warn(`instrument() could not instrument: ${errorText(error)}`);
       return target;
     }
   };

@@ -1,3 +1,4 @@
+import { errorText } from '../../config/error-text.js';
 import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from '../../options.js';
 import type { ConsentDecision } from '../../consent/decide.js';
 import { createInstrument } from '../../decorators/instrument.js';
@@ -114,7 +115,7 @@ function enabledTelemetry(
     try {
       return await transport.send(report, { signal });
     } catch (error) {
-      return { kind: 'failure', reason: `transport threw: ${(error as Error)?.message ?? String(error)}` };
+      return { kind: 'failure', reason: `transport threw: ${errorText(error)}` };
     }
   }
 
@@ -198,7 +199,7 @@ function enabledTelemetry(
     const next = queue.then(() => flush(trigger, signal));
     queue = next.catch(() => undefined);
     return next.catch((error: unknown): FlushResult => {
-      log.debug(`flush failed: ${(error as Error)?.message ?? String(error)}`);
+      log.debug(`flush failed: ${errorText(error)}`);
       return { status: 'failed', calls: 0, outcomes: [] };
     });
   }
