@@ -6,6 +6,7 @@ import { writeProjectConsent } from './consent/consent-files.js';
 import type { ConsentDecision, ConsentRule } from './consent/decide.js';
 import { firstRun } from './consent/first-run.js';
 import { listKnownProjects } from './consent/known-projects.js';
+import { countingMethods } from './counting.js';
 import { createInstrument, type InstrumentOptions } from './decorators/instrument.js';
 import { createTrack, type TrackDecorator, type TrackOptions } from './decorators/track.js';
 import { recordGone } from './consent/gone.js';
@@ -16,7 +17,7 @@ import { onProcessExit } from './delivery/exit-hook.js';
 import { readMachineId } from './identity/machine-id.js';
 import { type Late, lateAvailable, loadLate } from './load-late.js';
 import { lazy } from './config/lazy.js';
-import { count, countChoice, type CounterTable, isIdle, recordExit, recordNumber } from './registry/counter-table.js';
+import { type CounterTable, isIdle, recordExit } from './registry/counter-table.js';
 import { sharedState, tableFor, type TestKitHook } from './registry/shared-state.js';
 import { atLeast, type Level } from './config/level.js';
 import { serverRuntimeSupport } from './runtime/support.js';
@@ -365,17 +366,8 @@ function enabledTelemetry(
     timer.unref();
   }
 
-  const sink = { table, wrappers: sharedState().wrappers, warn: log.warn };
-  const { maxNames } = resolved;
-  const warn = (warning: string | undefined): void => {
-    if (warning !== undefined) log.warn(warning);
-  };
   return {
-    track: createTrack(sink),
-    instrument: createInstrument(sink),
-    count: (name, n = 1) => warn(count(table, name, n, maxNames)),
-    record: (name, value) => warn(recordNumber(table, name, value, maxNames)),
-    choice: (name, value, allowed) => warn(countChoice(table, name, value, allowed, maxNames)),
+    ...countingMethods(table, resolved.maxNames, log.warn),
     status() {
       const { enabled, rule, reason } = current();
       return { ...status, enabled, rule, reason };

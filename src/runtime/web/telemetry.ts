@@ -1,11 +1,12 @@
 import { errorText } from '../../config/error-text.js';
 import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from '../../options.js';
 import type { ConsentDecision } from '../../consent/decide.js';
+import { countingMethods } from '../../counting.js';
 import { createInstrument } from '../../decorators/instrument.js';
 import { createTrack } from '../../decorators/track.js';
 import type { FlushResult } from '../../delivery/reporter.js';
-import { count, countChoice, drop, isIdle, recordNumber, takeDelta } from '../../registry/counter-table.js';
-import { sharedState, tableFor } from '../../registry/shared-state.js';
+import { drop, isIdle, takeDelta } from '../../registry/counter-table.js';
+import { tableFor } from '../../registry/shared-state.js';
 import { randomUUID } from '../../config/random.js';
 import { buildReport, type ReportContext, totalCalls } from '../../report/build-report.js';
 import type { Report, Trigger } from '../../report/report.js';
@@ -204,17 +205,8 @@ function enabledTelemetry(
     });
   }
 
-  const sink = { table, wrappers: sharedState().wrappers, warn: log.debug };
-  const { maxNames } = resolved;
-  const warn = (warning: string | undefined): void => {
-    if (warning !== undefined) log.debug(warning);
-  };
   return {
-    track: createTrack(sink),
-    instrument: createInstrument(sink),
-    count: (name, n = 1) => warn(count(table, name, n, maxNames)),
-    record: (name, value) => warn(recordNumber(table, name, value, maxNames)),
-    choice: (name, value, allowed) => warn(countChoice(table, name, value, allowed, maxNames)),
+    ...countingMethods(table, resolved.maxNames, log.debug),
     status: () => status,
     setConsent(allow) {
       if (!allow) withdrawn = true;
