@@ -2,7 +2,8 @@ import { createInstrument } from './decorators/instrument.js';
 import { createTrack } from './decorators/track.js';
 import { count, countChoice, type CounterTable, recordNumber } from './registry/counter-table.js';
 import { sharedState } from './registry/shared-state.js';
-import type { Telemetry } from './telemetry.js';
+import type { FlushResult } from './delivery/reporter.js';
+import type { Telemetry, TelemetryStatus } from './telemetry.js';
 
 /** The part of a telemetry that counts: the same on every runtime, only the warning's channel differs. */
 export type CountingMethods = Pick<Telemetry, 'track' | 'instrument' | 'count' | 'record' | 'choice'>;
@@ -22,5 +23,21 @@ export function countingMethods(table: CounterTable, maxNames: number, warn: (te
     count: (name, n = 1) => said(count(table, name, n, maxNames)),
     record: (name, value) => said(recordNumber(table, name, value, maxNames)),
     choice: (name, value, allowed) => said(countChoice(table, name, value, allowed, maxNames)),
+  };
+}
+
+/** A telemetry that is off for the whole run: it counts nothing, and every flush says `off`. */
+export function offTelemetry(status: TelemetryStatus, setConsent: (allow: boolean) => boolean): Telemetry {
+  const off: FlushResult = { status: 'off', calls: 0, outcomes: [] };
+  return {
+    track: createTrack(undefined),
+    instrument: createInstrument(undefined),
+    count: () => {},
+    record: () => {},
+    choice: () => {},
+    status: () => status,
+    setConsent,
+    flush: () => Promise.resolve(off),
+    shutdown: () => Promise.resolve(off),
   };
 }

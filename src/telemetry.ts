@@ -6,9 +6,9 @@ import { writeProjectConsent } from './consent/consent-files.js';
 import type { ConsentDecision, ConsentRule } from './consent/decide.js';
 import { firstRun } from './consent/first-run.js';
 import { listKnownProjects } from './consent/known-projects.js';
-import { countingMethods } from './counting.js';
-import { createInstrument, type InstrumentOptions } from './decorators/instrument.js';
-import { createTrack, type TrackDecorator, type TrackOptions } from './decorators/track.js';
+import { countingMethods, offTelemetry } from './counting.js';
+import type { InstrumentOptions } from './decorators/instrument.js';
+import type { TrackDecorator, TrackOptions } from './decorators/track.js';
 import { recordGone } from './consent/gone.js';
 import { currentConsent } from './consent/current-consent.js';
 import type { FlushResult, Reporter } from './delivery/reporter.js';
@@ -254,21 +254,6 @@ function disabledTelemetry(resolved: ResolvedOptions, env: EnvFacts, log: Log, h
   return offTelemetry(describe(resolved, env, decision, resolved.transports), (allow) => saveConsent(home, resolved, allow, log));
 }
 
-/** A telemetry that is off for the whole run: it counts nothing, and every flush says `off`. */
-function offTelemetry(status: TelemetryStatus, setConsent: (allow: boolean) => boolean): Telemetry {
-  const off: FlushResult = { status: 'off', calls: 0, outcomes: [] };
-  return {
-    track: createTrack(undefined),
-    instrument: createInstrument(undefined),
-    count: () => {},
-    record: () => {},
-    choice: () => {},
-    status: () => status,
-    setConsent,
-    flush: () => Promise.resolve(off),
-    shutdown: () => Promise.resolve(off),
-  };
-}
 
 /**
  * Off because tallyho cannot run here (`unsupported-runtime`, `no-permission`): nothing read, written

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/report.js';
 import { ReportSchema } from '../../src/report/schema.js';
+import { type ChildRun, runChild } from '../runtime/runtimes.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/exit/', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'tallyho-exit-'));
@@ -14,11 +14,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 /** What the host's work counts, with tallyho on: see test/fixtures/exit/host.mjs. */
 const HOST_COUNTS = { 'new Client': 1, 'Client#query': 3, 'Client.version': 1, 'feature.export': 2 };
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
+interface Run extends ChildRun {
   /** The reports TALLYHO_SHOW_ME wrote; `undefined` when it never created its file. */
   reports: Report[] | undefined;
   /** The fixture's TALLYHO_HOME. */
@@ -40,7 +36,7 @@ let runs = 0;
  * Runs a fixture with an explicit environment (never the test runner's, which would turn tallyho off)
  * and a show-me file of its own.
  */
-function run(fixture: string, args: string[], options: RunOptions = {}): Promise<Run> {
+async function run(fixture: string, args: string[], options: RunOptions = {}): Promise<Run> {
   const dir = join(root, String(runs++));
   mkdirSync(dir);
   const showMe = join(dir, 'show-me.jsonl');
@@ -53,30 +49,14 @@ function run(fixture: string, args: string[], options: RunOptions = {}): Promise
     ...(options.tallyho ? { FIXTURE_TALLYHO: '1' } : {}),
     ...options.env,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(fixtures, fixture), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let signalled = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (options.signal !== undefined && !signalled && stdout.split('\n').includes('ready')) {
-        signalled = true;
-        child.kill(options.signal);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const reports = existsSync(showMe)
-        ? readFileSync(showMe, 'utf8')
-            .split('\n')
-            .filter((line) => line !== '')
-            .map((line) => ReportSchema.parse(JSON.parse(line)))
-        : undefined;
-      resolve({ code, signal, stdout, stderr, reports, home });
-    });
-  });
+  const child = await runChild(process.execPath, [join(fixtures, fixture), ...args], { env, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const reports = existsSync(showMe)
+    ? readFileSync(showMe, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => ReportSchema.parse(JSON.parse(line)))
+    : undefined;
+  return { ...child, reports, home };
 }
 
 /** The run's end as its report must carry it: one run, ended `outcome`, in one duration bucket. */

@@ -1,9 +1,7 @@
 import { errorText } from '../../config/error-text.js';
 import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from '../../options.js';
 import type { ConsentDecision } from '../../consent/decide.js';
-import { countingMethods } from '../../counting.js';
-import { createInstrument } from '../../decorators/instrument.js';
-import { createTrack } from '../../decorators/track.js';
+import { countingMethods, offTelemetry } from '../../counting.js';
 import type { FlushResult } from '../../delivery/reporter.js';
 import { drop, isIdle, takeDelta } from '../../registry/counter-table.js';
 import { tableFor } from '../../registry/shared-state.js';
@@ -52,20 +50,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     batch: 0,
     dryRun: switches?.dryRun ?? false,
   };
-  if (!decision.enabled) {
-    const off: FlushResult = { status: 'off', calls: 0, outcomes: [] };
-    return {
-      track: createTrack(undefined),
-      instrument: createInstrument(undefined),
-      count: () => {},
-      record: () => {},
-      choice: () => {},
-      status: () => status,
-      setConsent: (allow) => writeWebConsent(resolved.project, allow),
-      flush: () => Promise.resolve(off),
-      shutdown: () => Promise.resolve(off),
-    };
-  }
+  if (!decision.enabled) return offTelemetry(status, (allow) => writeWebConsent(resolved.project, allow));
   return enabledTelemetry(resolved, status, runtime.name, runtime.version, switches, log, decide);
 }
 
