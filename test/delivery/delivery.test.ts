@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
-import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/report.js';
 import { closedPort, type Receiver, startReceiver, type Answer } from '../fixtures/delivery/receiver.js';
+import { caseOwner, NOBODY, readableCopy } from '../fixtures/unprivileged/run.js';
 import { type Receiver as HttpReceiver, startReceiver as startOtlpReceiver } from '../transports/receiver.js';
 
 const PROJECT = 'delivery-fixture';
@@ -117,6 +118,21 @@ interface HostOptions {
   /** Runs the host this much later, by its clock. */
   clockShiftMs?: number;
   env?: Record<string, string>;
+  /**
+   * Run as a user file modes bind: `nobody` when the tests run as root (root writes through any
+   * mode), from a copy of the host and the package every user can read, in a folder of that copy.
+   */
+  unprivileged?: boolean;
+}
+
+let readable: string | undefined;
+afterAll(() => {
+  if (readable !== undefined) rmSync(readable, { recursive: true, force: true });
+});
+/** The host fixture and the built package, where `nobody` can read them. */
+function readableFixture(): string {
+  readable ??= readableCopy(['dist', 'test/fixtures/delivery/host.mjs']);
+  return readable;
 }
 
 function startHost(scenario: string, options: HostOptions): Host {
@@ -128,8 +144,12 @@ function startHost(scenario: string, options: HostOptions): Host {
     ...(options.clockShiftMs === undefined ? {} : { FIXTURE_CLOCK_SHIFT_MS: String(options.clockShiftMs) }),
     ...options.env,
   });
-  const args = [...(options.clockShiftMs === undefined ? [] : ['--import', clock]), fixture, scenario];
-  const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const copy = options.unprivileged === true && caseOwner !== undefined ? readableFixture() : undefined;
+  const host = copy === undefined ? fixture : join(copy, 'test', 'fixtures', 'delivery', 'host.mjs');
+  const args = [...(options.clockShiftMs === undefined ? [] : ['--import', clock]), host, scenario];
+  // As nobody, the working folder is one nobody can read too: tallyho reads consent files from it up,
+  // and one it cannot read turns it off.
+  const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'], ...(copy === undefined ? {} : { cwd: copy, ...NOBODY }) });
   let stdout = '';
   let stderr = '';
   const waiters: { line: string; resolve: () => void }[] = [];
@@ -559,32 +579,31 @@ describe.concurrent('damaged spool files', { timeout: 60_000 }, () => {
   });
 });
 
-/** Whether this user can write into a folder without write permission (root can). */
-function writableDespiteMode(): boolean {
-  const probe = join(root, 'probe');
-  mkdirSync(probe, { mode: 0o500 });
-  chmodSync(probe, 0o500);
-  try {
-    accessSync(probe, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    chmodSync(probe, 0o700);
-  }
-}
-
 describe('a read-only home', () => {
-  it.skipIf(writableDespiteMode())('nothing written, nothing printed, the exit unchanged', async () => {
+  it('nothing written, nothing printed, the exit unchanged (run as nobody under root)', async () => {
     const r = await receiver(ok);
-    const home = newHome();
-    chmodSync(home, 0o500);
-    const env = { TALLYHO_DEBUG: '' };
-    const [bare, on] = await Promise.all([
-      runHost('normal', { home: newHome(), url: r.url, tallyho: false }),
-      runHost('normal', { home, url: r.url, env }),
+    // Every user may reach the homes; a home is its user's own (else tallyho is off, unsafe-home),
+    // and read-only to them, so that the spool cannot be written.
+    chmodSync(root, 0o755);
+    const readOnlyHome = () => {
+      const home = newHome();
+      if (caseOwner !== undefined) chownSync(home, caseOwner.uid, caseOwner.gid);
+      chmodSync(home, 0o500);
+      return home;
+    };
+    const [home, debugHome] = [readOnlyHome(), readOnlyHome()];
+    const [bare, on, debug] = await Promise.all([
+      runHost('normal', { home: newHome(), url: r.url, tallyho: false, unprivileged: true }),
+      runHost('normal', { home, url: r.url, env: { TALLYHO_DEBUG: '' }, unprivileged: true }),
+      // The same run, telling what it did: tallyho was on (not off for an unsafe home, which would
+      // pass the silent run's checks too), and the spool write failed.
+      runHost('normal', { home: debugHome, url: r.url, unprivileged: true }),
     ]);
     expect(on).toMatchObject({ code: 0, signal: null, stdout: bare.stdout, stderr: '' });
     expect(readdirSync(home)).toEqual([]);
+    expect(debug.stderr).toContain('on: TALLYHO_OPTIN names delivery-fixture');
+    const calls = Object.values(hostCounts()).reduce((a, b) => a + b);
+    expect(debug.stderr).toContain(`at exit; its ${calls} calls are lost`);
+    expect(readdirSync(debugHome)).toEqual([]);
   });
 });
