@@ -1,8 +1,7 @@
 import { errorText } from '../config/error-text.js';
 import { allocateCell, explicitName } from '../registry/counter-table.js';
-import { copyMetadata } from './metadata.js';
-import { decorateClass, type TrackSink } from './track.js';
-import { constructibleWrapper, methodWrapper } from './wrappers.js';
+import { isClass, isConstructorFunction, isNative } from './function-kind.js';
+import { decorateClass, type TrackSink, wrapFunction } from './track.js';
 
 /** Options of `telemetry.instrument()`. */
 export interface InstrumentOptions {
@@ -25,9 +24,6 @@ export type Instrument = <T>(target: T, options?: InstrumentOptions) => T;
 /** The instrument of a telemetry that is off: every target comes back untouched. */
 const inert: Instrument = (target) => target;
 
-/** Own properties a function has by itself, which its wrapper has its own of. */
-const FUNCTION_OWN = new Set<string | symbol>(['length', 'name', 'prototype', 'caller', 'arguments']);
-
 /** Builds `instrument()` for one project; with no sink (telemetry off) it returns every target as it is. */
 export function createInstrument(sink: TrackSink | undefined): Instrument {
   if (sink === undefined) return inert;
@@ -42,19 +38,11 @@ export function createInstrument(sink: TrackSink | undefined): Instrument {
     let result: Function;
     if (isClass(fn)) {
       result = decorateClass(sink!, { name, time }, fn, name) ?? fn;
+    } else if (isConstructorFunction(fn) && !isNative(fn)) {
+      // A built-in's prototype is the runtime's, shared by the whole process: it stays a function.
+      result = decorateClass(sink!, { name, time }, fn, name, true) ?? fn;
     } else {
-      const cell = allocateCell(sink!.table, explicitName(name), time);
-      result = constructible(fn) ? constructibleWrapper(fn, cell) : methodWrapper(fn, cell);
-      Object.defineProperty(result, 'name', { value: fn.name, configurable: true });
-      Object.defineProperty(result, 'length', { value: fn.length, configurable: true });
-      // Properties the author hung on the function (`parse.defaults`) are there on the wrapper too.
-      for (const key of Reflect.ownKeys(fn)) {
-        if (FUNCTION_OWN.has(key)) continue;
-        const descriptor = Reflect.getOwnPropertyDescriptor(fn, key);
-        if (descriptor !== undefined) Reflect.defineProperty(result, key, descriptor);
-      }
-      copyMetadata(fn, result);
-      sink!.wrappers.set(result, { cell });
+      result = wrapFunction(sink!, fn, allocateCell(sink!.table, explicitName(name), time));
     }
     made.set(fn, result);
     return result;
@@ -125,25 +113,4 @@ function instrumentObject(target: object, time: boolean, counted: (fn: Function,
 function functionName(fn: Function, key: string | undefined): string {
   if (key !== undefined && key !== 'default') return key;
   return fn.name || key || 'anonymous';
-}
-
-/** A class, as opposed to a function: only `class` syntax makes one (a constructor function is counted as a function). */
-function isClass(fn: Function): boolean {
-  try {
-    return /^class\b/.test(Function.prototype.toString.call(fn));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Whether `fn` can be called with `new`: a plain `function` (and a class, handled apart). Arrow
- * functions, methods, async functions and generators have no `prototype` of their own, or one that is
- * not for construction (generators).
- */
-function constructible(fn: Function): boolean {
-  const prototype = Reflect.getOwnPropertyDescriptor(fn, 'prototype');
-  if (prototype === undefined || typeof prototype.value !== 'object' || prototype.value === null) return false;
-  // A generator's prototype is the prototype of its generator objects, and has no constructor.
-  return Reflect.getOwnPropertyDescriptor(prototype.value, 'constructor')?.value === fn;
 }

@@ -1,7 +1,8 @@
 import { allocateCell, type Cell, type CellOwner, classPart, type CounterTable, explicitName, memberPart } from '../registry/counter-table.js';
 import type { WrapperInfo } from '../registry/shared-state.js';
+import { constructible, FUNCTION_OWN, isClass, isConstructorFunction } from './function-kind.js';
 import { copyMetadata } from './metadata.js';
-import { methodWrapper } from './wrappers.js';
+import { constructibleWrapper, methodWrapper } from './wrappers.js';
 import { errorText } from '../config/error-text.js';
 
 /** Options of `telemetry.track()`. */
@@ -149,35 +150,63 @@ function decorateLegacy(
 /**
  * Counts calls of every method declared in the class (instance and static) and, unless
  * `construct: false`, direct instantiation through a stand-in.
+ *
+ * With `es5`, `cls` is an ES5 constructor (see function-kind.ts), counted the same way with what
+ * differs in ES5: its methods are assigned, so enumerable; a constructor hung on it or on its
+ * prototype is not one of its methods; and a call without `new` is counted as `new`.
  */
-export function decorateClass(sink: TrackSink, options: TrackOptions, cls: Function, codeName: string): Function | undefined {
+export function decorateClass(sink: TrackSink, options: TrackOptions, cls: Function, codeName: string, es5 = false): Function | undefined {
   const name = classPart(options.name ?? codeName);
   const timed = options.time === true;
-  wrapMembers(sink, cls.prototype as object, name, false, timed);
-  wrapMembers(sink, cls, name, true, timed);
+  const members: Members = { isStatic: false, es5, prototype: cls.prototype as object };
+  wrapMembers(sink, cls.prototype as object, name, members, timed);
+  wrapMembers(sink, cls, name, { ...members, isStatic: true }, timed);
   refreshShape(cls.prototype as object);
   refreshShape(cls);
   if (options.construct === false) return undefined;
-  return standIn(sink, cls, allocateCell(sink.table, `new ${name}`));
+  return standIn(sink, cls, allocateCell(sink.table, `new ${name}`), es5);
 }
 
-const STATIC_OWN = new Set<string | symbol>(['length', 'name', 'prototype', 'caller', 'arguments']);
+/** Which members of a class `wrapMembers` is looking at. */
+interface Members {
+  readonly isStatic: boolean;
+  /** The class is an ES5 constructor. */
+  readonly es5: boolean;
+  /** The class's prototype, that of its instances. */
+  readonly prototype: object;
+}
 
-function wrapMembers(sink: TrackSink, holder: object, classPart: string, isStatic: boolean, timed: boolean): void {
+function wrapMembers(sink: TrackSink, holder: object, classPart: string, members: Members, timed: boolean): void {
+  const { isStatic, es5 } = members;
   for (const key of Reflect.ownKeys(holder)) {
-    if (isStatic ? STATIC_OWN.has(key) : key === 'constructor') continue;
+    if (isStatic ? FUNCTION_OWN.has(key) : key === 'constructor') continue;
     const descriptor = Reflect.getOwnPropertyDescriptor(holder, key);
-    // Methods are non-enumerable; an enumerable function is a field that happens to hold one.
-    if (descriptor === undefined || descriptor.enumerable || typeof descriptor.value !== 'function') continue;
-    const known = sink.wrappers.get(descriptor.value as Function);
+    // A class's methods are non-enumerable; an enumerable function is a field that happens to hold
+    // one. ES5 has no fields, and its methods are assigned: enumerable.
+    if (descriptor === undefined || (descriptor.enumerable && !es5) || typeof descriptor.value !== 'function') continue;
+    const fn = descriptor.value as Function;
+    const known = sink.wrappers.get(fn);
     if (known !== undefined) {
       // Already counted by a method decorator: name it (unless `track({ name })` did), never wrap it twice.
       if (typeof known.cell.owner !== 'string') known.cell.owner.className = classPart;
       continue;
     }
+    if (es5 && isHungConstructor(fn, members.prototype)) continue;
     const cell = allocateCell(sink.table, { member: memberName(isStatic, 'method', key), className: classPart }, timed);
-    Reflect.defineProperty(holder, key, { ...descriptor, value: wrap(sink, descriptor.value as Function, cell) });
+    Reflect.defineProperty(holder, key, { ...descriptor, value: es5 ? wrapFunction(sink, fn, cell) : wrap(sink, fn, cell) });
   }
+}
+
+/**
+ * A constructor hung on an ES5 constructor or its prototype, which is not one of its methods: a class
+ * or constructor of its own (`Client.Error`, `Client.prototype.Promise`), or the constructor itself or
+ * one it inherits from (`Client.default = Client`, `util.inherits`'s `super_`). Wrapped as a method,
+ * it would lose its statics and its prototype's `constructor`.
+ */
+function isHungConstructor(fn: Function, prototype: object): boolean {
+  if (isClass(fn) || isConstructorFunction(fn)) return true;
+  const own = Reflect.getOwnPropertyDescriptor(fn, 'prototype')?.value as unknown;
+  return typeof own === 'object' && own !== null && (own === prototype || Object.prototype.isPrototypeOf.call(own, prototype));
 }
 
 /**
@@ -194,18 +223,42 @@ function wrap(sink: TrackSink, fn: Function, cell: Cell): Function {
 }
 
 /**
- * The class binding's stand-in: a Proxy of the same class with only a `construct` trap, so `name`,
+ * The counting wrapper of a function that is not a class method: a plain `function` (which stays
+ * usable with `new`), an arrow function, a bound function. It keeps the original's name, length,
+ * reflect-metadata and the properties hung on it (`parse.defaults`).
+ */
+export function wrapFunction(sink: TrackSink, fn: Function, cell: Cell): Function {
+  const wrapper = constructible(fn) ? constructibleWrapper(fn, cell) : methodWrapper(fn, cell);
+  Object.defineProperty(wrapper, 'name', { value: fn.name, configurable: true });
+  Object.defineProperty(wrapper, 'length', { value: fn.length, configurable: true });
+  for (const key of Reflect.ownKeys(fn)) {
+    if (FUNCTION_OWN.has(key)) continue;
+    const descriptor = Reflect.getOwnPropertyDescriptor(fn, key);
+    if (descriptor !== undefined) Reflect.defineProperty(wrapper, key, descriptor);
+  }
+  copyMetadata(fn, wrapper);
+  sink.wrappers.set(wrapper, { cell });
+  return wrapper;
+}
+
+/**
+ * The class binding's stand-in: a Proxy of the same class with a `construct` trap, so `name`,
  * statics, `instanceof`, `prototype` and subclassing behave as on the original. It counts direct
  * instantiation only: a subclass's `super()` reaches it with another `newTarget`.
+ *
+ * An ES5 constructor's stand-in (`callable`) also counts a call without `new`, which such a
+ * constructor usually answers by constructing (`if (!(this instanceof Client)) return new Client()`),
+ * except on an object that already inherits from its prototype: that is a subclass constructor's
+ * `Client.call(this)`, ES5's `super()`.
  */
-function standIn(sink: TrackSink, cls: Function, cell: Cell): Function {
+function standIn(sink: TrackSink, cls: Function, cell: Cell, callable: boolean): Function {
   // new.target must stay the stand-in wherever a constructor can see it (`new.target === Client`
   // guards, registries keyed by it). Elsewhere the class itself is passed instead, because V8
   // constructs through a Proxy new.target on a slow path (the bench's construction rows, `c-stand-in`
   // against `new-on`, measure it); the instance is the same either way, since the stand-in's
   // prototype is the class's.
   const keepNewTarget = seesNewTarget(sink, cls);
-  const stand: Function = new Proxy(cls, {
+  const handler: ProxyHandler<Function> = {
     construct(target, args, newTarget) {
       if (newTarget !== stand) return Reflect.construct(target, args, newTarget) as object;
       cell.calls++;
@@ -216,7 +269,20 @@ function standIn(sink: TrackSink, cls: Function, cell: Cell): Function {
         throw error;
       }
     },
-  });
+  };
+  if (callable) {
+    handler.apply = (target, self: unknown, args) => {
+      if (inheritsFrom(self, target.prototype)) return Reflect.apply(target, self, args) as unknown;
+      cell.calls++;
+      try {
+        return Reflect.apply(target, self, args) as unknown;
+      } catch (error) {
+        cell.errors++;
+        throw error;
+      }
+    };
+  }
+  const stand: Function = new Proxy(cls, handler);
   standInsSeeingNewTarget.set(stand, keepNewTarget);
   const proto = cls.prototype as object | undefined;
   const constructor = proto && Reflect.getOwnPropertyDescriptor(proto, 'constructor');
@@ -225,6 +291,11 @@ function standIn(sink: TrackSink, cls: Function, cell: Cell): Function {
   for (const key of Reflect.ownKeys(cls)) copyMetadata(cls, stand, key);
   sink.wrappers.set(stand, { cell });
   return stand;
+}
+
+function inheritsFrom(value: unknown, prototype: unknown): boolean {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  return typeof prototype === 'object' && prototype !== null && Object.prototype.isPrototypeOf.call(prototype, value);
 }
 
 /** Whether each stand-in made here constructs with itself as new.target. */

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { inherits } from 'node:util';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTelemetry, type Telemetry } from '../../src/telemetry.js';
 import { installTestKit, type TestKit } from '../../src/testing.js';
@@ -42,12 +43,65 @@ function fail() {
   throw seen.error;
 }
 
-function Legacy(size) {
+// ES5 constructors, as plain JavaScript packages write their classes.
+function Conn(host) {
+  // Callable without new, as many ES5 constructors are.
+  if (!(this instanceof Conn)) return new Conn(host);
+  if (host === 'bad') throw seen.error;
+  this.host = host;
+}
+Conn.prototype.query = function (sql) {
+  return this.host + ':' + sql;
+};
+Conn.prototype.self = function () {
+  return this;
+};
+Conn.prototype.options = { retries: 1 };
+Object.defineProperty(Conn.prototype, 'close', { value: function close() { return 'closed ' + this.host; }, writable: true, configurable: true });
+Object.defineProperty(Conn.prototype, 'port', { get: function () { return 5432; }, configurable: true });
+Conn.create = function (host) {
+  return new Conn(host);
+};
+Conn.Error = function ConnError(message) {
+  this.message = message;
+};
+Conn.Error.prototype.describe = function () {
+  return 'conn error: ' + this.message;
+};
+Conn.VERSION = 2;
+
+function Pool(host, size) {
+  Conn.call(this, host);
   this.size = size;
 }
-Legacy.prototype.area = function () {
-  return this.size * this.size;
+inherits(Pool, Conn);
+Pool.prototype.query = function (sql) {
+  return 'pool ' + Conn.prototype.query.call(this, sql);
 };
+Pool.prototype.drain = function () {
+  return this.size;
+};
+
+function Replica(host) {
+  Conn.call(this, host);
+}
+Replica.prototype = Object.create(Conn.prototype);
+Replica.prototype.constructor = Replica;
+Replica.prototype.readOnly = function () {
+  return true;
+};
+
+function Mirror(host) {
+  Conn.call(this, host);
+}
+Mirror.prototype = Object.create(Conn.prototype);
+
+function Bag(size) {
+  this.size = size;
+}
+Bag.prototype = { kind: 'bag' };
+
+const Sized = Conn.bind(null, 'bound');
 
 class Base {
   m() {
@@ -123,7 +177,7 @@ class Guarded {
 const VERSION = '1.0.0';
 `;
 
-const NAMES = ['parse', 'format', 'load', 'count', 'fail', 'Legacy', 'Base', 'Client', 'Guarded', 'VERSION', 'seen'];
+const NAMES = ['parse', 'format', 'load', 'count', 'fail', 'Conn', 'Pool', 'Replica', 'Mirror', 'Bag', 'Sized', 'Base', 'Client', 'Guarded', 'VERSION', 'seen'];
 
 type Library = {
   parse: ((text: string, strict?: boolean) => { text: number; strict: boolean; self: unknown }) & { defaults: { strict: boolean } };
@@ -131,13 +185,34 @@ type Library = {
   load: (n: number) => Promise<number>;
   count: (n: number) => Generator<number>;
   fail: () => never;
-  Legacy: new (size: number) => { size: number; area(): number };
+  Conn: ConnClass;
+  Pool: new (host: string, size: number) => ConnInstance & { size: number; drain(): number };
+  Replica: new (host: string) => ConnInstance & { readOnly(): boolean };
+  Mirror: new (host: string) => ConnInstance;
+  Bag: new (size: number) => { size: number; kind: string };
+  Sized: new () => ConnInstance;
   Base: new () => { m(): string; shared(): string };
   Client: ClientClass;
   Guarded: new () => { direct: boolean; target: unknown };
   VERSION: string;
   seen: { error: Error; promise: Promise<number> | undefined };
 };
+interface ConnInstance {
+  host: string;
+  options: { retries: number };
+  port: number;
+  query(sql: string): string;
+  self(): unknown;
+  close(): string;
+}
+interface ConnClass {
+  new (host: string): ConnInstance;
+  (host: string): ConnInstance;
+  prototype: ConnInstance;
+  create(host: string): ConnInstance;
+  Error: new (message: string) => { message: string; describe(): string };
+  VERSION: number;
+}
 interface ClientInstance {
   start: number;
   value: number;
@@ -177,7 +252,7 @@ let files = 0;
 async function loadLibrary(system: ModuleSystem): Promise<Library> {
   const base = join(root, `library-${++files}`);
   if (system === 'esm') {
-    writeFileSync(`${base}.mjs`, `${LIBRARY}\nexport { ${NAMES.join(', ')} };\n`);
+    writeFileSync(`${base}.mjs`, `import { inherits } from 'node:util';\n${LIBRARY}\nexport { ${NAMES.join(', ')} };\n`);
     return (await nativeImport(pathToFileURL(`${base}.mjs`).href)) as Library;
   }
   const footer =
@@ -185,7 +260,7 @@ async function loadLibrary(system: ModuleSystem): Promise<Library> {
       ? `module.exports = { ${NAMES.join(', ')} };`
       : // As esbuild compiles ES exports to CommonJS: enumerable getters, and __esModule.
         `Object.defineProperty(exports, '__esModule', { value: true });\n${NAMES.map((n) => `Object.defineProperty(exports, '${n}', { enumerable: true, get: () => ${n} });`).join('\n')}`;
-  writeFileSync(`${base}.cjs`, `'use strict';\n${LIBRARY}\n${footer}\n`);
+  writeFileSync(`${base}.cjs`, `'use strict';\nconst { inherits } = require('node:util');\n${LIBRARY}\n${footer}\n`);
   return require(`${base}.cjs`) as Library;
 }
 
@@ -283,11 +358,16 @@ describe.each(['esm', 'cjs', 'cjs-getters'] as const)('instrument() of a plain m
     });
 
     it('keep a plain function usable with new, with instanceof on either', async () => {
-      const { lib, counts } = await fresh();
-      const legacy = new lib.Legacy(3);
-      expect(legacy.area()).toBe(9);
-      expect(legacy).toBeInstanceOf(lib.Legacy);
-      expect(counts()).toEqual({ Legacy: 1 });
+      const { lib, original, counts } = await fresh();
+      // Its prototype was replaced by an object with no methods: still a plain function.
+      const bag = new lib.Bag(3);
+      expect([bag.size, bag.kind]).toEqual([3, 'bag']);
+      expect(bag).toBeInstanceOf(lib.Bag);
+      expect(bag).toBeInstanceOf(original.Bag);
+      // A bound constructor has no prototype of its own: a plain function too, and constructible.
+      expect(new lib.Sized().host).toBe('bound');
+      expect(new lib.Sized()).toBeInstanceOf(lib.Conn);
+      expect(counts()).toEqual({ Bag: 1, Sized: 2 });
       // An arrow function cannot be constructed, and neither can its counted version.
       expect(() => new (lib.format as unknown as new () => object)()).toThrow(TypeError);
     });
@@ -385,6 +465,108 @@ describe.each(['esm', 'cjs', 'cjs-getters'] as const)('instrument() of a plain m
     });
   });
 
+  describe('ES5 constructors (a function whose prototype has methods, or inherits)', () => {
+    it('count new, a call without new, and every method and static function declared on them', async () => {
+      const { lib, counts } = await fresh();
+      const conn = new lib.Conn('db');
+      expect(conn.query('q')).toBe('db:q');
+      expect(conn.close()).toBe('closed db');
+      const called = lib.Conn('other');
+      expect(called.query('r')).toBe('other:r');
+      expect(called).toBeInstanceOf(lib.Conn);
+      expect(lib.Conn.create('made').host).toBe('made');
+      expect(counts()).toEqual({ 'new Conn': 2, 'Conn#query': 2, 'Conn#close': 1, 'Conn.create': 1 });
+    });
+
+    it('count neither accessors nor values that are not methods, and leave a constructor hung on one as it is', async () => {
+      const { telemetry, original, counts } = await fresh({}, false);
+      const { Error: Nested } = original.Conn;
+      const describe = Nested.prototype.describe;
+      const Conn = telemetry.instrument(original.Conn);
+      const conn = new Conn('db');
+      expect(conn.port).toBe(5432);
+      expect(conn.options).toEqual({ retries: 1 });
+      expect(Conn.VERSION).toBe(2);
+      expect(Conn.Error).toBe(Nested);
+      expect(Conn.Error.prototype.describe).toBe(describe);
+      expect(new Conn.Error('x').describe()).toBe('conn error: x');
+      expect(counts()).toEqual({ 'new Conn': 1 });
+    });
+
+    it('behave as the original: this, name, length, instanceof, prototype, enumerable methods, subclassing', async () => {
+      const { lib, original, counts } = await fresh();
+      const { Conn } = lib;
+      expect(Conn).not.toBe(original.Conn);
+      expect([Conn.name, Conn.length, Conn.create.length, Conn.prototype.close.name]).toEqual(['Conn', 1, 1, 'close']);
+      expect(Conn.prototype.constructor).toBe(Conn);
+      expect(Object.keys(Conn.prototype)).toEqual(['query', 'self', 'options']);
+      const conn = new Conn('db');
+      expect(conn).toBeInstanceOf(Conn);
+      expect(conn).toBeInstanceOf(original.Conn);
+      expect(Object.getPrototypeOf(conn)).toBe(Conn.prototype);
+      expect(conn.self()).toBe(conn);
+      const { self } = conn;
+      expect(self()).toBeUndefined();
+      // Subclasses written against the counted constructor: their super calls are not counted, as a
+      // class's super() is not.
+      function Mine(this: ConnInstance, host: string): void {
+        Conn.call(this, host);
+      }
+      inherits(Mine, Conn);
+      const mine = new (Mine as unknown as new (host: string) => ConnInstance)('mine');
+      expect(mine.query('x')).toBe('mine:x');
+      expect(mine).toBeInstanceOf(Conn);
+      class Later extends Conn {}
+      expect(new Later('later').host).toBe('later');
+      expect(counts()).toEqual({ 'new Conn': 1, 'Conn#self': 2, 'Conn#query': 1 });
+    });
+
+    it('count a method under the constructor whose prototype declares it, through util.inherits and Object.create', async () => {
+      const { lib, counts } = await fresh();
+      const pool = new lib.Pool('p', 3);
+      expect(pool.query('q')).toBe('pool p:q');
+      expect(pool.drain()).toBe(3);
+      expect(pool.close()).toBe('closed p');
+      const replica = new lib.Replica('r');
+      expect(replica.readOnly()).toBe(true);
+      expect(replica.query('q')).toBe('r:q');
+      const mirror = new lib.Mirror('m');
+      expect(mirror.query('q')).toBe('m:q');
+      for (const instance of [pool, replica, mirror]) expect(instance).toBeInstanceOf(lib.Conn);
+      expect([pool instanceof lib.Pool, replica instanceof lib.Replica, mirror instanceof lib.Mirror]).toEqual([true, true, true]);
+      expect(lib.Pool.prototype.constructor).toBe(lib.Pool);
+      expect(lib.Replica.prototype.constructor).toBe(lib.Replica);
+      // Mirror's prototype has no constructor of its own: it finds Conn's, as on the original.
+      expect(lib.Mirror.prototype.constructor).toBe(lib.Conn);
+      expect(counts()).toEqual({
+        'new Pool': 1,
+        'Pool#query': 1,
+        'Pool#drain': 1,
+        'Conn#query': 3,
+        'Conn#close': 1,
+        'new Replica': 1,
+        'Replica#readOnly': 1,
+        'new Mirror': 1,
+      });
+    });
+
+    it('of a subclass alone, count what the subclass declares', async () => {
+      const { telemetry, original, counts } = await fresh({}, false);
+      const Pool = telemetry.instrument(original.Pool);
+      const pool = new Pool('p', 2);
+      expect(pool.query('q')).toBe('pool p:q');
+      expect(pool.close()).toBe('closed p');
+      expect(counts()).toEqual({ 'new Pool': 1, 'Pool#query': 1 });
+    });
+
+    it('rethrow the very error of a constructor called with or without new, counted in errors', async () => {
+      const { lib, snapshot } = await fresh();
+      expect(() => new lib.Conn('bad')).toThrow(lib.seen.error);
+      expect(() => lib.Conn('bad')).toThrow(lib.seen.error);
+      expect(snapshot()).toMatchObject({ counts: { 'new Conn': 2 }, errors: { 'new Conn': 2 } });
+    });
+  });
+
   it('counts nothing twice: decorated or instrumented already', async () => {
     const { telemetry, lib, original, counts } = await fresh();
     const again = telemetry.instrument(original);
@@ -392,8 +574,14 @@ describe.each(['esm', 'cjs', 'cjs-getters'] as const)('instrument() of a plain m
     expect(again.Client).toBe(lib.Client);
     expect(telemetry.instrument(lib).parse).toBe(lib.parse);
     expect(telemetry.instrument(lib.parse)).toBe(lib.parse);
+    const query = lib.Conn.prototype.query;
+    expect(again.Conn).toBe(lib.Conn);
+    expect(telemetry.instrument(lib.Conn)).toBe(lib.Conn);
+    expect(telemetry.instrument(original.Pool)).toBe(lib.Pool);
+    expect(lib.Conn.prototype.query).toBe(query);
     new again.Client(1).add(1, 1);
     again.parse('x');
+    again.Conn('x').query('y');
 
     @telemetry.track()
     class Decorated {
@@ -404,16 +592,18 @@ describe.each(['esm', 'cjs', 'cjs-getters'] as const)('instrument() of a plain m
     const { Decorated: counted } = telemetry.instrument({ Decorated });
     expect(counted).toBe(Decorated);
     expect(new counted().m()).toBe('m');
-    expect(counts()).toEqual({ 'new Client': 1, 'Client#add': 1, parse: 1, 'new Decorated': 1, 'Decorated#m': 1 });
+    expect(counts()).toEqual({ 'new Client': 1, 'Client#add': 1, parse: 1, 'new Conn': 1, 'Conn#query': 1, 'new Decorated': 1, 'Decorated#m': 1 });
   });
 
   it('instruments a single function or class, named by its own name or the one given', async () => {
     const { telemetry, original, counts } = await fresh({}, false);
     const parse = telemetry.instrument(original.parse);
     const Client = telemetry.instrument(original.Client, { name: 'Renamed' });
+    const Conn = telemetry.instrument(original.Conn, { name: 'Db' });
     parse('a');
     new Client().add(1, 1);
-    expect(counts()).toEqual({ parse: 1, 'new Renamed': 1, 'Renamed#add': 1 });
+    Conn('x').query('y');
+    expect(counts()).toEqual({ parse: 1, 'new Renamed': 1, 'Renamed#add': 1, 'new Db': 1, 'Db#query': 1 });
   });
 
   it('with time: true, counts durations in buckets, an async call until it settles', async () => {
@@ -421,6 +611,7 @@ describe.each(['esm', 'cjs', 'cjs-getters'] as const)('instrument() of a plain m
     lib.parse('a');
     const client = new lib.Client(1);
     client.add(1, 1);
+    new lib.Conn('db').query('q');
     const pending = client.later();
     // Timed, the caller gets a promise of the same outcome, not the very promise.
     expect(client.promised()).not.toBe(lib.seen.promise);
@@ -430,8 +621,9 @@ describe.each(['esm', 'cjs', 'cjs-getters'] as const)('instrument() of a plain m
     expect(() => lib.fail()).toThrow(lib.seen.error);
     const { durations } = snapshot();
     const total = (name: string) => Object.values(durations?.[name] ?? {}).reduce((a, b) => a + b, 0);
-    for (const name of ['parse', 'Client#add', 'Client#later', 'Client#rejects', 'Client#promised', 'fail']) expect(total(name), name).toBe(1);
+    for (const name of ['parse', 'Client#add', 'Conn#query', 'Client#later', 'Client#rejects', 'Client#promised', 'fail']) expect(total(name), name).toBe(1);
     expect(durations).not.toHaveProperty('new Client');
+    expect(durations).not.toHaveProperty('new Conn');
     for (const buckets of Object.values(durations ?? {})) for (const bucket of Object.keys(buckets)) expect(bucket).toMatch(/^\d+(\.\d+)?$|^\+Inf$/);
   });
 
@@ -441,11 +633,13 @@ describe.each(['esm', 'cjs', 'cjs-getters'] as const)('instrument() of a plain m
     const telemetry: Telemetry = createTelemetry({ project: `instrument-off-${system}-${++serial}`, version: '1.0.0' });
     expect(telemetry.status().enabled).toBe(false);
     const original = await loadLibrary(system);
-    const methods = Object.getOwnPropertyNames(original.Client.prototype).map((key) => Object.getOwnPropertyDescriptor(original.Client.prototype, key));
+    const holders = [original.Client.prototype, original.Conn.prototype, original.Conn, original.Pool.prototype];
+    const before = holders.map((holder) => Object.getOwnPropertyDescriptors(holder));
     expect(telemetry.instrument(original)).toBe(original);
     expect(telemetry.instrument(original.Client)).toBe(original.Client);
+    expect(telemetry.instrument(original.Conn)).toBe(original.Conn);
     expect(telemetry.instrument(original.parse, { time: true })).toBe(original.parse);
-    expect(Object.getOwnPropertyNames(original.Client.prototype).map((key) => Object.getOwnPropertyDescriptor(original.Client.prototype, key))).toEqual(methods);
+    expect(holders.map((holder) => Object.getOwnPropertyDescriptors(holder))).toEqual(before);
   });
 });
 

@@ -1,0 +1,66 @@
+/** Own properties a function has by itself, which are neither its statics nor copied to a wrapper. */
+export const FUNCTION_OWN: ReadonlySet<string | symbol> = new Set<string | symbol>(['length', 'name', 'prototype', 'caller', 'arguments']);
+
+/** A class, as opposed to a function: only `class` syntax makes one. */
+export function isClass(fn: Function): boolean {
+  try {
+    return /^class\b/.test(Function.prototype.toString.call(fn));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An ES5 constructor: a function (not a class, not a generator) whose `prototype` holds methods or
+ * accessors of its own besides `constructor`, or inherits from another constructor's prototype
+ * (`util.inherits`, `Object.create(Base.prototype)`). A function whose prototype is still the plain
+ * object it was born with is an ordinary function, whatever it may be called with.
+ */
+export function isConstructorFunction(fn: Function): boolean {
+  if (isClass(fn) || isGenerator(fn)) return false;
+  const prototype = ownPrototype(fn);
+  if (prototype === undefined) return false;
+  const parent = Object.getPrototypeOf(prototype) as object | null;
+  // Every realm's Object.prototype has no prototype: anything deeper is another constructor's.
+  if (parent !== null && Object.getPrototypeOf(parent) !== null) return true;
+  for (const key of Reflect.ownKeys(prototype)) {
+    if (key === 'constructor') continue;
+    const descriptor = Reflect.getOwnPropertyDescriptor(prototype, key);
+    if (descriptor !== undefined && (typeof descriptor.value === 'function' || descriptor.get !== undefined || descriptor.set !== undefined)) return true;
+  }
+  return false;
+}
+
+/** A built-in (`Promise`, `Map`): its prototype is the runtime's, shared by every program in the process. */
+export function isNative(fn: Function): boolean {
+  try {
+    return /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Whether `fn` can be called with `new`: a plain `function`, a class, a bound constructor. Arrow
+ * functions, methods, async functions and generators cannot. Asked of the engine without calling
+ * `fn`: `Reflect.construct` checks its new.target argument before it constructs anything.
+ */
+export function constructible(fn: Function): boolean {
+  try {
+    Reflect.construct(Object, [], fn);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isGenerator(fn: Function): boolean {
+  // The tag comes from the generator function's own prototype chain, so it holds across realms.
+  const tag = Object.prototype.toString.call(fn);
+  return tag === '[object GeneratorFunction]' || tag === '[object AsyncGeneratorFunction]';
+}
+
+function ownPrototype(fn: Function): object | undefined {
+  const value = Reflect.getOwnPropertyDescriptor(fn, 'prototype')?.value as unknown;
+  return typeof value === 'object' && value !== null ? value : undefined;
+}
