@@ -95,6 +95,21 @@ export interface Telemetry {
    * classes are changed in place, as a class decorator does. Nothing already counted is wrapped again.
    * When telemetry is off it returns the target itself, untouched.
    *
+   * An ES5 constructor (a function, not a `class`, whose `prototype` has methods or accessors of its
+   * own besides `constructor`, or inherits from another prototype, as `util.inherits` and
+   * `Object.create(Base.prototype)` make it) is counted as a class: `new Client`, also for a call
+   * without `new` (except a subclass constructor's `Client.call(this)`), `Client#query` for each
+   * function on its own prototype, enumerable or not, and `Client.create` for each function on the
+   * constructor itself, except constructors hung there (`Client.Error`, `super_`). A function whose
+   * prototype has no methods, a built-in, a bound or an arrow function is counted as a function.
+   *
+   * What is walked, one level deep: an object's own string-keyed properties that hold a function or
+   * a class, or a getter that returns one; a class's methods (not fields that hold functions, not
+   * accessors, not `#private` methods); an ES5 constructor's functions (not accessors). Objects held
+   * by a property are kept as they are (instrument `lib.utils` on its own), so are the functions hung
+   * on a plain function, and inherited members are counted only when the class that declares them is
+   * instrumented too.
+   *
    * @example
    * ```ts
    * export default telemetry.instrument({ parse, format, Client });    // ES module
