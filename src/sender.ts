@@ -42,19 +42,20 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
       if (deadline.aborted) break;
       // Reports for transports only the host can rebuild (or that its code no longer declares) wait
       // for its next run, untouched.
-      const delivered = await deliverBatch(
+      const { delivered, lost } = await deliverBatch(
         {
           spool,
           log,
           now: Date.now,
           signal: deadline,
-          recordLoss: (loss) => spool.recordDrops(loss),
           onGone: (entry) => recordGone(home, entry.project, entry.version),
           transportFor: (entry) => transportFor(entry),
           consentHolds: holds,
         },
         { only: (entry) => declared(entry) !== undefined },
       );
+      // No report of its own to carry them: the project's next report collects them from the spool.
+      spool.recordDrops(lost);
       // Put back untried (a transport that cannot be rebuilt here): not progress, or this would loop.
       progress += delivered.filter((d) => d.settled !== 'unsent').length;
     }

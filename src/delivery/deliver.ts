@@ -1,8 +1,9 @@
 import { validReport } from '../report/valid-report.js';
 import { errorText } from '../config/error-text.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
+import { addDropped, type Dropped } from '../registry/counter-table.js';
 import { mergeBatch } from './batch.js';
-import { settle, type SettleContext, type Settled } from './settle.js';
+import { settle, type SettleContext, type Settlement } from './settle.js';
 import type { Claim, Spool, SpoolEntry } from './spool.js';
 
 /** What delivering claimed reports needs from its caller (the host's flush, or the detached sender). */
@@ -18,11 +19,17 @@ export interface DeliveryOptions extends SettleContext {
 }
 
 /** What became of one claim. */
-export interface Delivered {
+export interface Delivered extends Settlement {
   readonly claim: Claim;
   /** The transport's answer; absent when the report was not sent. */
   readonly outcome?: SendOutcome;
-  readonly settled: Settled;
+}
+
+/** What a delivery did: each claim's end, and every count lost on the way, for the caller to report. */
+export interface Delivery {
+  readonly delivered: readonly Delivered[];
+  /** The losses of every claim, and those found tidying the spool. */
+  readonly lost: Dropped;
 }
 
 /**
@@ -31,7 +38,7 @@ export interface Delivered {
  * that did not succeed (an opt-out during the retries); the wire contract is checked here, where a
  * report leaves the machine. Never throws on a transport's account.
  */
-export async function deliverClaims(options: DeliveryOptions, claims: readonly Claim[]): Promise<Delivered[]> {
+export async function deliverClaims(options: DeliveryOptions, claims: readonly Claim[], lost: Dropped = {}): Promise<Delivery> {
   options.onClaims?.(claims);
   const byTransport = new Map<string, Claim[]>();
   for (const claim of claims) {
@@ -44,15 +51,17 @@ export async function deliverClaims(options: DeliveryOptions, claims: readonly C
       for (const claim of queue) results.set(claim, await deliverOne(options, claim));
     }),
   );
-  return claims.map((claim) => results.get(claim)!);
+  const delivered = claims.map((claim) => results.get(claim)!);
+  for (const d of delivered) addDropped(lost, d.lost);
+  return { delivered, lost };
 }
 
 async function deliverOne(options: DeliveryOptions, claim: Claim): Promise<Delivered> {
   const { entry } = claim;
-  if (!options.consentHolds(entry)) return { claim, settled: settle(options, claim, { kind: 'withdrawn' }) };
-  if (validReport(entry.report) === undefined) return { claim, settled: settle(options, claim, { kind: 'invalid' }) };
+  if (!options.consentHolds(entry)) return { claim, ...settle(options, claim, { kind: 'withdrawn' }) };
+  if (validReport(entry.report) === undefined) return { claim, ...settle(options, claim, { kind: 'invalid' }) };
   const transport = options.transportFor(entry);
-  if (transport === undefined || options.signal.aborted) return { claim, settled: settle(options, claim, { kind: 'unsent' }) };
+  if (transport === undefined || options.signal.aborted) return { claim, ...settle(options, claim, { kind: 'unsent' }) };
   let outcome: SendOutcome;
   try {
     outcome = await transport.send(entry.report, { signal: options.signal });
@@ -61,8 +70,8 @@ async function deliverOne(options: DeliveryOptions, claim: Claim): Promise<Deliv
     outcome = { kind: 'failure', reason: `transport threw: ${errorText(error)}` };
   }
   // Withdrawn while it was being tried (a `tallyho optout` during the retries): gone, unsent.
-  if (outcome.kind !== 'success' && !options.consentHolds(entry)) return { claim, outcome, settled: settle(options, claim, { kind: 'withdrawn' }) };
-  return { claim, outcome, settled: settle(options, claim, outcome) };
+  if (outcome.kind !== 'success' && !options.consentHolds(entry)) return { claim, outcome, ...settle(options, claim, { kind: 'withdrawn' }) };
+  return { claim, outcome, ...settle(options, claim, outcome) };
 }
 
 /** What {@link deliverBatch} takes besides the delivery options. */
@@ -79,14 +88,14 @@ export interface BatchOptions {
 
 /**
  * The one way reports leave the queue, for the host (flush, timer tick) and the detached sender
- * alike: tidy the spool (its losses go where the caller records losses), claim the batch that may
- * leave, merge it per transport and envelope, send, settle.
+ * alike: tidy the spool, claim the batch that may leave, merge it per transport and envelope, send,
+ * settle. The losses found on the way (tidying included) come back in the result.
  */
-export async function deliverBatch(options: DeliveryOptions & { readonly spool: Spool }, batch: BatchOptions = {}): Promise<Delivered[]> {
+export async function deliverBatch(options: DeliveryOptions & { readonly spool: Spool }, batch: BatchOptions = {}): Promise<Delivery> {
   const { spool } = options;
   const now = options.now();
-  if (batch.tidy !== false) options.recordLoss(spool.tidy(now));
+  const lost = batch.tidy === false ? {} : spool.tidy(now);
   const claimed = spool.claimBatch(now, { ...(batch.all === undefined ? {} : { all: batch.all }), ...(batch.only === undefined ? {} : { only: batch.only }) });
   const claims = mergeBatch(spool, [...claimed, ...(batch.own ?? [])], now);
-  return claims.length === 0 ? [] : deliverClaims(options, claims);
+  return deliverClaims(options, claims, lost);
 }

@@ -1,14 +1,14 @@
 import type { ShowMe } from '../config/env.js';
 import type { Log } from '../config/log.js';
-import { type CounterTable, dropAll, isIdle, takeDelta } from '../registry/counter-table.js';
-import { buildReport, type ReportContext, totalCalls } from '../report/build-report.js';
+import { addDropped, anyDropped, type CounterTable, type Dropped, isIdle, takeDelta } from '../registry/counter-table.js';
+import { buildReport, lossOf, type ReportContext, totalCalls } from '../report/build-report.js';
 import type { Report, Trigger } from '../report/report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
-import { type Delivered, deliverBatch, deliverClaims } from './deliver.js';
+import { type Delivered, deliverBatch, deliverClaims, type Delivery } from './deliver.js';
 import { settle, type SettleContext } from './settle.js';
 import { errorText } from '../config/error-text.js';
 import { showReport } from './show-me.js';
-import { type Claim, lossOf, type Spool, type SpoolEntry } from './spool.js';
+import type { Claim, Spool, SpoolEntry } from './spool.js';
 import { validReport } from '../report/valid-report.js';
 
 /** What one flush did. `flush()` and `shutdown()` resolve with it and never reject. */
@@ -71,6 +71,8 @@ export interface Reporter {
   flush(trigger: Trigger, signal?: AbortSignal): Promise<FlushResult>;
   /** At exit: builds and shows the last delta, writes it to the queue, and starts a sender only when a batch is due. */
   flushAtExit(trigger: Trigger): void;
+  /** The counts lost in delivery since the last report was built, which the next report carries. */
+  losses(): Dropped;
 }
 
 export function createReporter(options: ReporterOptions): Reporter {
@@ -79,13 +81,13 @@ export function createReporter(options: ReporterOptions): Reporter {
   /** Claims this process is sending right now: put back for the sender if the process exits first. */
   const inFlight = new Set<Claim>();
   const byName = new Map(transports.map((t) => [t.name, t]));
-  const settling: SettleContext = {
-    spool,
-    log,
-    now: Date.now,
-    recordLoss: (loss) => dropAll(table, loss),
-    onGone: () => options.onGone(),
-  };
+  const settling: SettleContext = { spool, log, now: Date.now, onGone: () => options.onGone() };
+  /**
+   * Losses found in delivery (refusals, expiries, a spool that cannot be written), held here until the
+   * next report carries them: delivery returns them, and only counting writes into the table.
+   */
+  let carried: Dropped = {};
+  const carry = (lost: Dropped): void => void addDropped(carried, lost);
 
   /**
    * Takes the delta and turns it into a shown report. In process it is validated where it is sent;
@@ -94,10 +96,11 @@ export function createReporter(options: ReporterOptions): Reporter {
    * must not wait for.
    */
   function nextReport(trigger: Trigger): { report: Report } | { result: FlushResult } {
-    if (spool !== undefined) dropAll(table, spool.takeDrops());
-    if (isIdle(table)) return { result: { status: 'empty', calls: 0, outcomes: [] } };
+    if (spool !== undefined) carry(spool.takeDrops());
+    if (isIdle(table) && !anyDropped(carried)) return { result: { status: 'empty', calls: 0, outcomes: [] } };
     const delta = takeDelta(table, Date.now());
-    const report = buildReport(delta, trigger, context);
+    const report = buildReport({ ...delta, dropped: addDropped(delta.dropped, carried) }, trigger, context);
+    carried = {};
     if (options.showMe !== undefined) showReport(report, options.showMe, log);
     return { report };
   }
@@ -121,7 +124,7 @@ export function createReporter(options: ReporterOptions): Reporter {
    * transports with `all`, else what is due) together with `own`; without one (the test kit), `own`
    * alone. What is still in flight at exit is put back then.
    */
-  async function deliver(signal: AbortSignal, all: boolean, own: readonly Claim[] = []): Promise<Delivered[]> {
+  async function deliver(signal: AbortSignal, all: boolean, own: readonly Claim[] = []): Promise<readonly Delivered[]> {
     const delivery = {
       ...settling,
       signal,
@@ -135,8 +138,12 @@ export function createReporter(options: ReporterOptions): Reporter {
     };
     for (const claim of own) inFlight.add(claim);
     try {
-      if (spool === undefined) return await deliverClaims(delivery, own);
-      return await deliverBatch({ ...delivery, spool }, { all, only: (entry) => byName.has(entry.transport.name), own, tidy: false });
+      const { delivered, lost }: Delivery =
+        spool === undefined
+          ? await deliverClaims(delivery, own)
+          : await deliverBatch({ ...delivery, spool }, { all, only: (entry) => byName.has(entry.transport.name), own, tidy: false });
+      carry(lost);
+      return delivered;
     } finally {
       for (const claim of inFlight) if (claim.settled) inFlight.delete(claim);
     }
@@ -185,7 +192,7 @@ export function createReporter(options: ReporterOptions): Reporter {
         if (!options.consentHolds()) return { status: 'off', calls: 0, outcomes: [] };
         const sending = !options.dryRun && transports.length > 0;
         // Losses found in the spool (expired, over quota, unreadable) go into this very report.
-        if (sending && spool !== undefined) dropAll(table, spool.tidy(Date.now()));
+        if (sending && spool !== undefined) carry(spool.tidy(Date.now()));
         const next = nextReport(trigger);
         if ('result' in next) {
           // Nothing new, but an explicit flush still sends what waits (a timer tick, what is due).
@@ -196,7 +203,7 @@ export function createReporter(options: ReporterOptions): Reporter {
         if (!sending) {
           // Not sent, but held to the wire contract all the same (what a dry run shows is what would leave).
           if (validReport(report) === undefined) {
-            dropAll(table, lossOf(report, 'invalid'));
+            carry(lossOf(report, 'invalid'));
             log.warn(`a report failed validation; ${totalCalls(report.counts)} calls counted as dropped (invalid)`);
             return { status: 'invalid', calls: totalCalls(report.counts), outcomes: [] };
           }
@@ -214,27 +221,37 @@ export function createReporter(options: ReporterOptions): Reporter {
     flushAtExit(trigger) {
       // Nothing counted, nothing lost here and nothing in flight: exit has nothing to do. Losses recorded
       // on disk by earlier runs wait in the spool for the next report that is made.
-      if (inFlight.size === 0 && isIdle(table)) return;
+      if (inFlight.size === 0 && isIdle(table) && !anyDropped(carried)) return;
       if (!options.consentHolds()) return;
       // Reports this process was still sending go back to the queue, sealed, due now.
-      for (const claim of inFlight) settle(settling, claim, { kind: 'interrupted' });
+      for (const claim of inFlight) carry(settle(settling, claim, { kind: 'interrupted' }).lost);
       inFlight.clear();
       const next = nextReport(trigger);
       if ('result' in next || options.dryRun || transports.length === 0 || spool === undefined) return;
       // Exit never waits for the network: one write per transport, and a sender only when a batch is due.
       const now = Date.now();
+      let written = 0;
       transports.forEach((transport, index) => {
-        if (!spool.add(entryFor(next.report, transport, now, now + options.batchMs), index)) {
-          log.warn(`report ${next.report.id} could not be written to the spool for ${transport.name} at ${trigger}; its ${totalCalls(next.report.counts)} calls are lost`);
-        }
+        if (spool.add(entryFor(next.report, transport, now, now + options.batchMs), index)) written++;
+        else log.warn(`report ${next.report.id} could not be written to the spool for ${transport.name} at ${trigger}; its ${totalCalls(next.report.counts)} calls are lost`);
       });
+      if (written === 0) return;
       log.debug(`report ${next.report.id} written to the queue at ${trigger}`);
-      if (transports.some((t) => t.spec !== undefined) && spool.due(now)) options.launchSender();
+      // The run's end alone (everything else was reported before exit) waits for the next report
+      // that leaves: it is not worth a process of its own.
+      if (!onlyTheRunsEnd(next.report) && transports.some((t) => t.spec !== undefined) && spool.due(now)) options.launchSender();
     },
+    losses: () => ({ ...carried }),
   };
 
   /** Sends what waits without a new report: everything (explicit flush) or what is due (timer). */
   async function sendWaiting(all: boolean, signal: AbortSignal): Promise<void> {
     await deliver(signal, all);
   }
+}
+
+/** Whether a report carries nothing but how its run ended. */
+function onlyTheRunsEnd(report: Report): boolean {
+  const { counts, errors, dropped, durations, numbers, choices } = report;
+  return [counts, errors, dropped, durations, numbers, choices].every((part) => part === undefined || Object.keys(part).length === 0);
 }

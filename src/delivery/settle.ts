@@ -1,7 +1,8 @@
 import type { Log } from '../config/log.js';
-import type { DropReason } from '../report/report.js';
+import type { Dropped } from '../registry/counter-table.js';
+import { lossOf } from '../report/build-report.js';
 import type { SendOutcome } from '../transports/transport.js';
-import { type Claim, lossOf, type Spool, type SpoolEntry } from './spool.js';
+import type { Claim, Spool, SpoolEntry } from './spool.js';
 
 /**
  * What became of one claimed report, besides what a transport answers:
@@ -24,17 +25,25 @@ export interface SettleContext {
   readonly spool: Spool | undefined;
   readonly log: Log;
   readonly now: () => number;
-  /**
-   * Where losses go: the host counts them in its table (its next report carries them); the sender
-   * writes them to the spool, for the project's next report to collect.
-   */
-  recordLoss(loss: Partial<Record<DropReason, number>>): void;
   /** Called on `410 Gone`. */
   onGone(entry: SpoolEntry): void;
 }
 
 /** The state a claim was left in. */
 export type Settled = 'delivered' | 'kept' | 'refused' | 'withdrawn' | 'invalid' | 'unsent';
+
+/**
+ * A claim's next state, and the counts lost in getting there, as a value for the caller to carry on:
+ * the host puts them in its next report, the detached sender writes them to the spool for the
+ * project's next report. Settling never writes a loss anywhere itself.
+ */
+export interface Settlement {
+  readonly settled: Settled;
+  /** Counts lost, by reason; empty when nothing was. */
+  readonly lost: Dropped;
+}
+
+const NOTHING_LOST: Dropped = Object.freeze({});
 
 /** The wait before an undelivered report is tried again: 1 minute, doubling, at most 6 hours. */
 export function retryDelayMs(attempts: number, retryAfterMs = 0): number {
@@ -50,7 +59,7 @@ export function retryDelayMs(attempts: number, retryAfterMs = 0): number {
  * - failure: the file goes; its counts, and the losses it carried, are reported as dropped (`refused`).
  * Never throws for a settled claim twice: a settled claim is left alone.
  */
-export function settle(context: SettleContext, claim: Claim, outcome: SettleOutcome): Settled {
+export function settle(context: SettleContext, claim: Claim, outcome: SettleOutcome): Settlement {
   const { spool, log } = context;
   const { entry } = claim;
   const id = entry.report.id;
@@ -59,37 +68,34 @@ export function settle(context: SettleContext, claim: Claim, outcome: SettleOutc
       remove(spool, claim);
       log.debug(`report ${id} delivered to ${entry.transport.name}${outcome.note ? ` (${outcome.note})` : ''}`);
       if (outcome.rejected) {
-        context.recordLoss({ refused: outcome.rejected });
         log.warn(`${entry.transport.name} took report ${id} but rejected ${outcome.rejected} of its data points; counted as dropped (refused)`);
+        return { settled: 'delivered', lost: { refused: outcome.rejected } };
       }
-      return 'delivered';
+      return { settled: 'delivered', lost: NOTHING_LOST };
     case 'retryable': {
       const attempts = entry.attempts + 1;
-      const kept = keep(context, claim, { attempts, nextAttemptAt: context.now() + retryDelayMs(attempts, outcome.retryAfterMs) });
       log.debug(`report ${id} kept for a later attempt at ${entry.transport.name}: ${outcome.reason}`);
-      return kept ? 'kept' : 'refused';
+      return keep(context, claim, { attempts, nextAttemptAt: context.now() + retryDelayMs(attempts, outcome.retryAfterMs) }, 'kept');
     }
     case 'failure':
       remove(spool, claim);
-      context.recordLoss(lossOf(entry.report, 'refused'));
       if (outcome.gone) context.onGone(entry);
       log.warn(`report ${id} refused by ${entry.transport.name}: ${outcome.reason}; its counts are reported as dropped`);
-      return 'refused';
+      return { settled: 'refused', lost: lossOf(entry.report, 'refused') };
     case 'withdrawn':
       remove(spool, claim);
       log.debug(`report ${id} deleted unsent: consent no longer holds`);
-      return 'withdrawn';
+      return { settled: 'withdrawn', lost: NOTHING_LOST };
     case 'invalid':
       remove(spool, claim);
-      context.recordLoss(lossOf(entry.report, 'invalid'));
       log.warn(`report ${id} is not a valid report; its counts are reported as dropped (invalid)`);
-      return 'invalid';
+      return { settled: 'invalid', lost: lossOf(entry.report, 'invalid') };
     case 'unsent':
-      if (claim.path === undefined) return keep(context, claim, entry) ? 'unsent' : 'refused';
+      if (claim.path === undefined) return keep(context, claim, entry, 'unsent');
       spool?.putBack(claim);
-      return 'unsent';
+      return { settled: 'unsent', lost: NOTHING_LOST };
     case 'interrupted':
-      return keep(context, claim, { attempts: entry.attempts, nextAttemptAt: context.now() }) ? 'kept' : 'refused';
+      return keep(context, claim, { attempts: entry.attempts, nextAttemptAt: context.now() }, 'kept');
   }
 }
 
@@ -99,18 +105,19 @@ function remove(spool: Spool | undefined, claim: Claim): void {
 }
 
 /**
- * Puts a claim back for a later attempt. A claim with no file (the spool could not be written when
- * the report was made) gets one now if it can; if not, its counts are lost, and reported (`network`).
+ * Puts a claim back for a later attempt, settled as `as`. A claim with no file (the spool could not be
+ * written when the report was made) gets one now if it can; if not, its counts are lost (`network`),
+ * and it is settled as `refused`.
  */
-function keep(context: SettleContext, claim: Claim, next: { attempts: number; nextAttemptAt: number }): boolean {
-  if (claim.settled) return true;
+function keep(context: SettleContext, claim: Claim, next: { attempts: number; nextAttemptAt: number }, as: Settled): Settlement {
+  const kept = { settled: as, lost: NOTHING_LOST };
+  if (claim.settled) return kept;
   if (claim.path !== undefined && context.spool !== undefined) {
     context.spool.release(claim, next);
-    return true;
+    return kept;
   }
   claim.settled = true;
-  if (context.spool?.add({ ...claim.entry, ...next, sealed: true }, claim.index)) return true;
-  context.recordLoss(lossOf(claim.entry.report, 'network'));
+  if (context.spool?.add({ ...claim.entry, ...next, sealed: true }, claim.index)) return kept;
   context.log.warn(`report ${claim.entry.report.id} could not be kept for ${claim.entry.transport.name} (the spool cannot be written); its counts are reported as dropped (network), for this process's next report`);
-  return false;
+  return { settled: 'refused', lost: lossOf(claim.entry.report, 'network') };
 }

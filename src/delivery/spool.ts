@@ -1,10 +1,10 @@
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from '../config/random.js';
-import { totalCalls } from '../report/build-report.js';
+import { lossOf, totalCalls } from '../report/build-report.js';
 import { FILE_FORMAT, removeOrphans, writeFileAtomic } from '../config/files.js';
 import { readTrustedFile } from '../config/trusted-files.js';
-import { type DropReason, DROP_REASONS, type Dropped } from '../registry/counter-table.js';
+import { addDropped, anyDropped, type DropReason, type Dropped } from '../registry/counter-table.js';
 import type { Report } from '../report/report.js';
 import type { TransportSpec } from '../transports/transport.js';
 
@@ -208,9 +208,7 @@ export class Spool {
   tidy(now: number): Dropped {
     const lost: Dropped = {};
     const lose = (reason: DropReason, n: number) => (lost[reason] = (lost[reason] ?? 0) + n);
-    const loseReport = (report: Report, reason: DropReason) => {
-      for (const [r, n] of Object.entries(lossOf(report, reason))) lose(r as DropReason, n ?? 0);
-    };
+    const loseReport = (report: Report, reason: DropReason) => addDropped(lost, lossOf(report, reason));
     for (const name of this.names()) {
       const claimed = CLAIMED.exec(name);
       if (claimed && now - Number(claimed[2]) > this.limits.staleClaimMs) this.takeBack(join(this.dir, name), claimed[1]!);
@@ -363,12 +361,8 @@ export class Spool {
    * a read-only home) they are kept in memory, and {@link Spool.takeDrops} of this process returns them.
    */
   recordDrops(dropped: Dropped): void {
-    const all: Dropped = { ...this.unwritten };
-    for (const reason of DROP_REASONS) {
-      const n = dropped[reason];
-      if (typeof n === 'number' && n > 0) all[reason] = (all[reason] ?? 0) + n;
-    }
-    if (!Object.values(all).some((n) => n)) return;
+    const all = addDropped({ ...this.unwritten }, dropped);
+    if (!anyDropped(all)) return;
     try {
       this.fs.writeAtomic(join(this.dir, `drops-${randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, dropped: all }));
       this.unwritten = {};
@@ -395,10 +389,7 @@ export class Spool {
           this.tryRename(claimed, path);
           continue;
         }
-        for (const reason of DROP_REASONS) {
-          const n = parsed.dropped?.[reason];
-          if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) total[reason] = (total[reason] ?? 0) + n;
-        }
+        addDropped(total, parsed.dropped);
       } catch {
         // An unreadable record of losses: nothing to add.
       }
@@ -473,7 +464,7 @@ export class Spool {
       const entry = parseEntry(parsed);
       if (entry !== undefined) return { kind: 'ok', entry };
       const report = parsed.report as Report | undefined;
-      return { kind: 'invalid', calls: report && typeof report.counts === 'object' ? callsOf(report) : 0 };
+      return { kind: 'invalid', calls: report && typeof report.counts === 'object' ? totalCalls(report.counts) : 0 };
     } catch {
       return { kind: 'invalid', calls: 0 };
     }
@@ -489,11 +480,6 @@ function mergedParts(entries: readonly SpoolEntry[]): Set<string> {
   return parts;
 }
 
-/** The calls a report counts. */
-export function callsOf(report: Report): number {
-  return totalCalls(report.counts);
-}
-
 function claimSuffix(now: number): string {
   return `.claim-${stamp(now)}-${process.pid}-${randomUUID().slice(0, 8)}`;
 }
@@ -507,20 +493,6 @@ function claimSuffix(now: number): string {
 function stamp(time: number): string {
   const ms = Number.isFinite(time) ? Math.min(9_999_999_999_999, Math.max(0, Math.trunc(time))) : 0;
   return String(ms).padStart(13, '0');
-}
-
-/**
- * What is lost when a report is lost: its own calls under `reason`, and the losses it was carrying
- * in `dropped`, which would otherwise never be reported.
- */
-export function lossOf(report: Report, reason: DropReason): Dropped {
-  const loss: Dropped = {};
-  for (const r of DROP_REASONS) {
-    const n = report.dropped?.[r];
-    if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) loss[r] = n;
-  }
-  loss[reason] = (loss[reason] ?? 0) + callsOf(report);
-  return loss;
 }
 
 function entryName(entry: SpoolEntry, index: number): string {

@@ -1,6 +1,6 @@
 import { randomUUID } from '../config/random.js';
 import type { Identity } from '../identity/identity.js';
-import type { Delta } from '../registry/counter-table.js';
+import { addDropped, type Delta, type DropReason, type Dropped } from '../registry/counter-table.js';
 import type { EnvironmentFacts } from './environment.js';
 import { atLeast, type Level } from '../config/level.js';
 import { type Report, SCHEMA_VERSION, type Trigger } from './report.js';
@@ -67,4 +67,14 @@ export function totalCalls(counts: Readonly<Record<string, unknown>> | undefined
   // Counts may come from a spool file: whatever is not a finite number counts for nothing.
   for (const n of Object.values(counts ?? {})) if (typeof n === 'number' && Number.isFinite(n)) total += n;
   return total;
+}
+
+/**
+ * What is lost when a report is lost: its own calls under `reason`, and the losses it was carrying
+ * in `dropped`, which would otherwise never be reported.
+ */
+export function lossOf(report: Report, reason: DropReason): Dropped {
+  const loss = addDropped({}, report.dropped);
+  loss[reason] = (loss[reason] ?? 0) + totalCalls(report.counts);
+  return loss;
 }

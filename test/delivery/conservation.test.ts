@@ -241,7 +241,8 @@ async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_
   const crash = () => {
     if (current === undefined) return;
     for (const cell of current.table.cells) ledger.lostUnseen[cellName(cell)] = (ledger.lostUnseen[cellName(cell)] ?? 0) + cell.calls;
-    ledger.lostDrops += sum(Object.values(current.table.dropped));
+    // Losses found while counting sit in the table; losses found in delivery, with the reporter.
+    ledger.lostDrops += sum(Object.values(current.table.dropped)) + sum(Object.values(current.reporter.losses()));
     current = undefined;
   };
   const exit = () => {
@@ -251,19 +252,19 @@ async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_
   /** The detached sender (one pass of src/sender.ts): its own process, sharing only the spool. */
   const sender = async () => {
     const spool = new Spool(DIR, fs, limits);
-    await deliverBatch(
+    const { lost } = await deliverBatch(
       {
         spool,
         log: silent,
         now: () => Date.now(),
         signal: new AbortController().signal,
-        recordLoss: (loss) => spool.recordDrops(loss),
         transportFor: () => transport,
         consentHolds: () => true,
         onGone: () => {},
       },
       { only: (entry) => entry.transport.spec !== undefined },
     );
+    spool.recordDrops(lost);
   };
   /** Starts a flush and returns once it is done, or once it waits for an answer that has not come. */
   const flushUntilHung = async (): Promise<{ hung: boolean; done: Promise<unknown> }> => {
@@ -609,5 +610,61 @@ describe('exit with nothing to report', () => {
     expect(received).toHaveLength(1);
     expect(received[0]!.counts).toEqual({ 'Client#query': 2 });
     expect(received[0]!.dropped).toEqual({ network: 3 });
+  });
+});
+
+describe('losses flow one way', () => {
+  it('a refusal comes back to the reporter as a value, and its next report carries it; the table keeps only what counting lost', async () => {
+    const fs = new MemoryFs();
+    const received: Report[] = [];
+    let refuse = true;
+    const transport: Transport = {
+      name: 'memory',
+      spec: { type: 'memory' },
+      send: (report) => {
+        if (refuse) return Promise.resolve({ kind: 'failure', reason: '400 Bad Request' });
+        received.push(report);
+        return Promise.resolve({ kind: 'success' });
+      },
+    };
+    const table = createCounterTable(Date.now());
+    const reporter = createReporter({
+      table,
+      context: { project: 'acme-sdk', version: '1.0.0', level: 'usage', facts: environmentFacts(), ci: false, identity: undefined },
+      consent: 'opt-out',
+      optOutEnv: undefined,
+      transports: [transport],
+      showMe: undefined,
+      dryRun: false,
+      log: silent,
+      spool: new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS),
+      batchMs: 0,
+      consentHolds: () => true,
+      onGone: () => {},
+      launchSender: () => {},
+    });
+    const query = allocateCell(table, 'Client#query');
+    query.calls = 5;
+    count(table, 'feature.x', 0, 10);
+    expect(await reporter.flush('manual')).toMatchObject({ status: 'failed', calls: 5 });
+    // The refused report's 5 calls, and the loss it carried, are the reporter's to report: not the table's.
+    expect(table.dropped).toEqual({});
+    expect(reporter.losses()).toEqual({ refused: 5, invalid: 1 });
+
+    refuse = false;
+    query.calls = 2;
+    count(table, 'feature.x', -1, 10);
+    expect(await reporter.flush('manual')).toMatchObject({ status: 'sent' });
+    expect(received.map((r) => [r.counts, r.dropped])).toEqual([[{ 'Client#query': 2 }, { refused: 5, invalid: 2 }]]);
+    expect(reporter.losses()).toEqual({});
+    expect(table.dropped).toEqual({});
+
+    // Losses alone are worth a report.
+    refuse = true;
+    query.calls = 1;
+    await reporter.flush('manual');
+    refuse = false;
+    expect(await reporter.flush('manual')).toMatchObject({ status: 'sent', calls: 0 });
+    expect(received[1]).toMatchObject({ counts: {}, dropped: { refused: 1 } });
   });
 });

@@ -3,7 +3,6 @@ import {
   allocateCell,
   count,
   createCounterTable,
-  drop,
   isCounterName,
   isIdle,
   reset,
@@ -22,7 +21,9 @@ describe('counter table', () => {
     expect(isIdle(table)).toBe(false);
     takeDelta(table, 2000);
     expect(isIdle(table)).toBe(true);
-    drop(table, 'overflow', 1);
+    // A loss found while counting (a name past the cap) is something to report too.
+    count(table, 'feature.a', 1, 0);
+    expect(table.dropped).toEqual({ overflow: 1 });
     expect(isIdle(table)).toBe(false);
   });
 
@@ -32,8 +33,7 @@ describe('counter table', () => {
     const unused = allocateCell(table, 'Client#unused');
     query.calls += 3;
     query.errors += 1;
-    drop(table, 'invalid', 2);
-    drop(table, 'invalid', 1);
+    for (const bad of [0, -1, 1.5]) count(table, 'feature.a', bad, 10);
 
     expect(takeDelta(table, 2000)).toEqual({
       counts: { 'Client#query': 3 },
@@ -109,7 +109,7 @@ describe('snapshot() and reset()', () => {
   it('shows the counts without taking them; reset() forgets counts and losses and starts a new period', () => {
     const table = createCounterTable(1000);
     allocateCell(table, 'a').calls = 2;
-    drop(table, 'invalid', 1);
+    count(table, 'feature.a', 0, 10);
     expect(snapshot(table)).toEqual(snapshot(table));
     expect(isIdle(table)).toBe(false);
     reset(table, 5000);

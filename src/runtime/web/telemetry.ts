@@ -3,10 +3,10 @@ import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from '../
 import type { ConsentDecision } from '../../consent/decide.js';
 import { countingMethods, offTelemetry } from '../../counting.js';
 import type { FlushResult } from '../../delivery/reporter.js';
-import { drop, isIdle, takeDelta } from '../../registry/counter-table.js';
+import { addDropped, anyDropped, type Dropped, isIdle, takeDelta } from '../../registry/counter-table.js';
 import { tableFor } from '../../registry/shared-state.js';
 import { randomUUID } from '../../config/random.js';
-import { buildReport, type ReportContext, totalCalls } from '../../report/build-report.js';
+import { buildReport, lossOf, type ReportContext, totalCalls } from '../../report/build-report.js';
 import type { Report, Trigger } from '../../report/report.js';
 import type { Telemetry, TelemetryStatus } from '../../telemetry.js';
 import type { SendOutcome, Transport } from '../../transports/transport.js';
@@ -81,10 +81,14 @@ function enabledTelemetry(
   /** Reports not yet taken by some transport, oldest first, with the transports still owed. */
   const pending: { report: Report; owed: Transport[] }[] = [];
   let queue: Promise<unknown> = Promise.resolve();
+  /** Losses found in delivery, held until the next report carries them (only counting writes into the table). */
+  let carried: Dropped = {};
 
   function nextReport(trigger: Trigger): Report | undefined {
-    if (isIdle(table)) return undefined;
-    const report = buildReport(takeDelta(table, Date.now()), trigger, context);
+    if (isIdle(table) && !anyDropped(carried)) return undefined;
+    const delta = takeDelta(table, Date.now());
+    const report = buildReport({ ...delta, dropped: addDropped(delta.dropped, carried) }, trigger, context);
+    carried = {};
     if (switches?.showMe) console.info(`tallyho(${project}) report:`, JSON.stringify(report));
     return report;
   }
@@ -92,8 +96,7 @@ function enabledTelemetry(
   function keep(report: Report, owed: Transport[]): void {
     pending.push({ report, owed });
     while (pending.length > MAX_PENDING) {
-      const dropped = pending.shift()!;
-      drop(table, 'quota', totalCalls(dropped.report.counts));
+      addDropped(carried, lossOf(pending.shift()!.report, 'quota'));
     }
   }
 
@@ -138,7 +141,7 @@ function enabledTelemetry(
       if (outcome.kind === 'failure') refused = true;
       log.debug(`report ${report.id} to ${transport.name}: ${outcome.kind}${outcome.kind === 'success' ? '' : ` (${outcome.reason})`}`);
     }
-    if (refused) drop(table, 'refused', totalCalls(report.counts));
+    if (refused) addDropped(carried, lossOf(report, 'refused'));
     return owed;
   }
 
@@ -160,7 +163,7 @@ function enabledTelemetry(
           continue;
         }
         for (const part of splitReport(waiting, BEACON_MAX_BYTES)) {
-          if (!transport.beacon(JSON.stringify(part))) drop(table, 'network', totalCalls(part.counts));
+          if (!transport.beacon(JSON.stringify(part))) addDropped(carried, lossOf(part, 'network'));
         }
       }
     }
