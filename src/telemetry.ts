@@ -13,11 +13,11 @@ import { recordGone } from './consent/gone.js';
 import { currentConsent } from './consent/current-consent.js';
 import type { FlushResult, Reporter } from './delivery/reporter.js';
 import type { Identity } from './identity/identity.js';
-import { onProcessExit } from './delivery/exit-hook.js';
 import { readMachineId } from './identity/machine-id.js';
 import { type Late, lateAvailable, loadLate } from './load-late.js';
 import { lazy } from './config/lazy.js';
-import { type CounterTable, isIdle, recordExit } from './registry/counter-table.js';
+import { type CounterTable, isIdle } from './registry/counter-table.js';
+import { startLifecycle } from './lifecycle.js';
 import { sharedState, tableFor, type TestKitHook } from './registry/shared-state.js';
 import { atLeast, type Level } from './config/level.js';
 import { serverRuntimeSupport } from './runtime/support.js';
@@ -151,15 +151,14 @@ export interface Telemetry {
    */
   flush(options?: FlushOptions): Promise<FlushResult>;
   /**
-   * A final flush, then detaches the exit hook and the timer. Keeps the process alive while awaited,
-   * and resolves, never rejects, within `timeoutMs` (default 5,000); what is still unsent then waits
-   * in the spool. Counts after `shutdown()` are not reported.
+   * A final flush, and the timer stops. Keeps the process alive while awaited, and resolves, never
+   * rejects, within `timeoutMs` (default 5,000); what is still unsent then waits in the spool. The exit
+   * hook stays: at exit, how the run ended (`usage` level) and anything counted after `shutdown()` are
+   * written to the spool, and leave with the next report or batch.
    */
   shutdown(options?: ShutdownOptions): Promise<FlushResult>;
 }
 
-/** How long a timer-driven flush may retry: it holds nothing open, and the next tick comes anyway. */
-const FLUSH_DEADLINE_MS = 10_000;
 /**
  * The retrying wrapper's own deadline is wider than any flush: each flush bounds its sends with its
  * signal (a timer flush with FLUSH_DEADLINE_MS, an awaited flush with its `timeoutMs`), so that an
@@ -167,7 +166,6 @@ const FLUSH_DEADLINE_MS = 10_000;
  */
 const RETRY_WINDOW_MS = 24 * 3600_000;
 const DEFAULT_TIMER_SEC = 3600;
-const DEFAULT_FLUSH_TIMEOUT_MS = 5000;
 
 /**
  * Creates the telemetry of one project. Validates the options (a bad option throws a TypeError that
@@ -349,22 +347,7 @@ function enabledTelemetry(
     });
   });
 
-  let detachExit = underKit
-    ? () => {}
-    : onProcessExit((signal, code) => {
-        try {
-          const exitCode = code ?? process.exitCode;
-          recordExit(table, signal !== null ? 'signal' : exitCode !== undefined && exitCode !== 0 && exitCode !== '0' ? 'nonZero' : 'normal', process.uptime() * 1000);
-          reporter.flushAtExit(signal === null ? 'exit' : 'signal');
-        } catch (error) {
-          log.warn(`exit report failed: ${errorText(error)}`);
-        }
-      });
-  let timer: NodeJS.Timeout | undefined;
-  if (status.timer !== false && !underKit) {
-    timer = setInterval(() => void reporter.flush('timer', AbortSignal.timeout(FLUSH_DEADLINE_MS)), status.timer * 1000);
-    timer.unref();
-  }
+  const lifecycle = startLifecycle({ table, reporter, timer: status.timer, hooks: !underKit, runs: atLeast(status.level, 'usage'), log });
 
   return {
     ...countingMethods(table, resolved.maxNames, log.warn),
@@ -376,19 +359,8 @@ function enabledTelemetry(
       if (!allow) withdrawn = true;
       return saveConsent(home, resolved, allow, log);
     },
-    flush: (flushOptions = {}) => awaited(reporter, flushOptions.timeoutMs),
-    shutdown(shutdownOptions = {}) {
-      const result = awaited(reporter, shutdownOptions.timeoutMs, () => clearInterval(timer));
-      // The exit hook stays until the flush is over: a report still in flight is put back at exit.
-      // (Promise.prototype.then: looking at the result is not waiting for it, and holds nothing.)
-      void Promise.prototype.then.call(result, (done: FlushResult) => {
-        if (done.status !== 'timeout') {
-          detachExit();
-          detachExit = () => {};
-        }
-      });
-      return result;
-    },
+    flush: (flushOptions = {}) => lifecycle.flush(flushOptions.timeoutMs),
+    shutdown: (shutdownOptions = {}) => lifecycle.shutdown(shutdownOptions.timeoutMs),
   };
 }
 
@@ -414,53 +386,6 @@ function dependenciesOf(resolved: ResolvedOptions): (late: Late) => (() => Recor
       }
       return late.dependencyVersions(resolved.dependencies, from ?? cwd);
     });
-}
-
-/**
- * A promise that keeps the process alive once someone waits for it: `await` and `.then()` call its
- * `then`, which refs the flush's timer. Only then: a flush nobody waits for (`void telemetry.flush()`)
- * must not hold an ending process open; at exit, what it was sending goes back to the spool.
- */
-class HeldPromise<T> extends Promise<T> {
-  // Promises derived from this one (by then, catch, finally) are plain ones.
-  static override get [Symbol.species](): PromiseConstructor {
-    return Promise;
-  }
-  hold: (() => void) | undefined;
-  override then<A = T, B = never>(
-    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
-    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
-  ): Promise<A | B> {
-    this.hold?.();
-    return super.then(onFulfilled, onRejected);
-  }
-}
-
-/**
- * An explicit flush or shutdown, as the host awaits it: while awaited it holds a ref'd timer for its
- * own duration (tallyho's sockets are unref'd, so without it a process with nothing else to do would
- * end at the `await`, and the code after it would never run), and it resolves by `timeoutMs` whatever
- * the network does; the send still in flight then is aborted, and what it carried waits in the spool.
- */
-function awaited(reporter: Reporter, timeoutMs: number = DEFAULT_FLUSH_TIMEOUT_MS, before: () => void = () => {}): Promise<FlushResult> {
-  // setTimeout's own limit is 2^31 - 1 ms; what is not a usable number takes the default.
-  const limit = typeof timeoutMs === 'number' && timeoutMs >= 0 ? Math.min(timeoutMs, 2 ** 31 - 1) : DEFAULT_FLUSH_TIMEOUT_MS;
-  const stop = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const result = new HeldPromise<FlushResult>((resolve) => {
-    timer = setTimeout(() => {
-      stop.abort();
-      resolve({ status: 'timeout', calls: 0, outcomes: [] });
-    }, limit);
-    timer.unref();
-    before();
-    void reporter.flush('manual', stop.signal).then((flushed) => {
-      clearTimeout(timer);
-      resolve(flushed);
-    });
-  });
-  result.hold = () => timer?.ref();
-  return result;
 }
 
 /**
@@ -492,6 +417,7 @@ function lazyReporter(table: CounterTable, make: () => Reporter): Reporter {
       if (!made && isIdle(table)) return;
       get().flushAtExit(trigger);
     },
+    losses: () => (made ? real().losses() : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
- * Node built-ins that are loaded on first use, not at import. A static `import 'node:https'` costs
- * about 25 ms here (it pulls in tls and net), `node:child_process` about 20 ms: start-up is paid by
- * every program that embeds tallyho, while these are needed only when a report is sent or a sender
+ * Node built-ins that are loaded on first use, not at import. A static `import 'node:https'` pulls in
+ * tls and net, and `node:child_process` is nearly as heavy (the bench's start-up row, README "Cost",
+ * moves with each): start-up is paid by every program that embeds tallyho, while these are needed only when a report is sent or a sender
  * spawned, and never at all when telemetry is off.
  */
 export const builtins = {

@@ -6,8 +6,8 @@ let urandomWorks = globalThis.process?.platform !== 'win32';
 
 /**
  * `n` random bytes from the operating system's generator. Where `/dev/urandom` exists (Linux, macOS,
- * the BSDs) it is read directly: loading `node:crypto` for a few bytes costs about 4 ms, and the exit
- * path needs random bytes (a report id, a temporary file name) in every program that reports. Elsewhere,
+ * the BSDs) it is read directly: loading `node:crypto` for a few bytes shows in the bench's exit rows
+ * (README "Cost"), and the exit path needs random bytes (a report id, a temporary file name) in every program that reports. Elsewhere,
  * or if the read fails, `node:crypto` provides them.
  */
 export function randomBytes(n: number): Buffer {

@@ -90,8 +90,8 @@ const CACHED_WEEKS = 4;
 /**
  * A project's identifiers, kept in the home beside the salt (`ids/<project>.json`, 0600) with a salted
  * digest of what they were computed from: the salt, the user's name and the machine id, none of which
- * the file holds. Hashing loads `node:crypto`, about 4 ms, and the report built at exit needs this
- * week's id; so a program pays for hashing once a week, not at every exit. A different digest, or an
+ * the file holds. Hashing loads `node:crypto` (a visible part of the bench's exit rows, README
+ * "Cost"), and the report built at exit needs this week's id; so a program pays for hashing once a week, not at every exit. A different digest, or an
  * unreadable file, means computing them again. Only for a salt kept in the home: a machine-derived or
  * in-memory salt hashes every time.
  */

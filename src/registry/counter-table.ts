@@ -158,6 +158,8 @@ export interface CounterTable {
   exits?: ExitSlots;
   /** Whether this process's run was recorded already (several copies of tallyho may hook the same exit). */
   exitRecorded?: boolean;
+  /** Whether a report was taken from this table in this process: the run used the library. */
+  reportedThisRun?: boolean;
 }
 
 /** A new, empty table whose period starts now. */
@@ -178,14 +180,28 @@ export function cellName(cell: Cell): string {
   return typeof owner === 'string' ? owner : `${owner.className ?? UNKNOWN_CLASS}${owner.member}`;
 }
 
-/** Adds `n` lost counts under `reason`. */
-export function drop(table: CounterTable, reason: DropReason, n: number): void {
+/** Adds `n` lost counts under `reason`: losses found while counting (a bad call, a name past the cap). */
+function drop(table: CounterTable, reason: DropReason, n: number): void {
   if (n > 0) table.dropped[reason] = (table.dropped[reason] ?? 0) + n;
 }
 
-/** Adds every loss of `dropped` (losses that were returned by a stage downstream, or read from disk). */
-export function dropAll(table: CounterTable, dropped: Dropped): void {
-  for (const reason of DROP_REASONS) drop(table, reason, dropped[reason] ?? 0);
+/**
+ * Adds the losses of `more` into `into` and returns it: losses are values that travel from the stage
+ * that found them to the report that carries them. What is not a positive safe integer (a spool
+ * file's content) adds nothing.
+ */
+export function addDropped(into: Dropped, more: Readonly<Record<string, unknown>> | undefined): Dropped {
+  for (const reason of DROP_REASONS) {
+    const n = more?.[reason];
+    if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) into[reason] = (into[reason] ?? 0) + n;
+  }
+  return into;
+}
+
+/** Whether `dropped` holds any loss. */
+export function anyDropped(dropped: Dropped): boolean {
+  for (const reason of DROP_REASONS) if (dropped[reason]) return true;
+  return false;
 }
 
 /**
@@ -305,14 +321,15 @@ function newName(table: CounterTable, what: string, name: string, size: number, 
 
 /**
  * Records how this process's run ended and how long it ran (`ms` from the start of the process), once
- * per table however many copies of tallyho hook the exit, into the report that exit makes anyway: a
- * run with nothing left to report at its end (it counted nothing, or sent everything before exiting)
- * is not recorded, so that its exit still writes nothing.
+ * per table however many copies of tallyho hook the exit. Every run that used the library is
+ * recorded: one with counts left at its end, and one that reported them all before it ended (a timer
+ * tick, an explicit flush, `shutdown()`), whose exit then writes a report of its end alone. A run
+ * that counted nothing at all is not a use of the library, and its exit writes nothing.
  */
 export function recordExit(table: CounterTable, outcome: RunOutcome, ms: number): void {
   if (table.exitRecorded === true) return;
   table.exitRecorded = true;
-  if (isIdle(table)) return;
+  if (table.reportedThisRun !== true && isIdle(table)) return;
   const exits = (table.exits ??= { normal: 0, nonZero: 0, signal: 0, duration: emptySlots(DURATION_SLOTS) });
   exits[outcome]++;
   exits.duration[durationSlot(Math.max(0, ms))]!++;
@@ -323,7 +340,7 @@ export function isIdle(table: CounterTable): boolean {
   for (const cell of table.cells) {
     if (cell.calls !== 0 || cell.errors !== 0 || (cell.durations !== undefined && anyCounted(cell.durations))) return false;
   }
-  for (const reason of DROP_REASONS) if (table.dropped[reason]) return false;
+  if (anyDropped(table.dropped)) return false;
   for (const slots of table.numbers?.values() ?? []) if (anyCounted(slots)) return false;
   for (const values of table.choices?.values() ?? []) if (values.size > 0) return false;
   return table.exits === undefined;
@@ -418,5 +435,6 @@ export function takeDelta(table: CounterTable, now: number): Delta {
   const taken = snapshot(table);
   const start = table.periodStart;
   reset(table, now);
+  table.reportedThisRun = true;
   return { ...taken, start, end: now };
 }

@@ -104,7 +104,7 @@ describe.each([
 
 // The checks above can fail: the same telemetry, opted in, does each thing they look for.
 describe('on (TALLYHO_OPTIN), for contrast', () => {
-  it('hooks exit and signals until shutdown, writes its home, connects, and wraps what it decorates', async () => {
+  it('hooks exit and signals (once, however many telemetries), writes its home, connects, and wraps what it decorates', async () => {
     const { home, project } = fresh();
     stubTallyhoEnv({ TALLYHO_OPTIN: project, TALLYHO_HOME: home });
     const before = listenerCounts();
@@ -113,7 +113,8 @@ describe('on (TALLYHO_OPTIN), for contrast', () => {
 
     const telemetry = createTelemetry({ project, version: '1.0.0', transports: [transport] });
     expect(telemetry.status()).toMatchObject({ enabled: true, rule: 'opted-in' });
-    expect(listenerCounts()).not.toEqual(before);
+    const hooked = listenerCounts();
+    expect(hooked).not.toEqual(before);
     const kept = decorateByHand(telemetry.track());
     expect(kept).toEqual({ classKept: false, methodKept: false });
     telemetry.count('feature.export', 5);
@@ -123,8 +124,10 @@ describe('on (TALLYHO_OPTIN), for contrast', () => {
     expect(server.connections()).toBeGreaterThan(connectionsBefore);
     expect(existsSync(home)).toBe(true);
 
+    // The hook stays after shutdown(), to record how the run ends; a second telemetry adds no listener.
     await telemetry.shutdown();
-    expect(listenerCounts()).toEqual(before);
+    createTelemetry({ project: `${project}-2`, version: '1.0.0', transports: [transport] });
+    expect(listenerCounts()).toEqual(hooked);
   });
 
   it('starts its timer with TALLYHO_TIMER=1, and shutdown() clears it', async () => {

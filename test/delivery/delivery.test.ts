@@ -53,7 +53,13 @@ function spoolNames(home: string): string[] {
     return [];
   }
 }
-const waiting = (home: string) => spoolNames(home).filter((n) => ENTRY.test(n));
+const entries = (home: string) => spoolNames(home).filter((n) => ENTRY.test(n));
+/** A report of how a run ended, alone: what a run that reported everything before exiting leaves at exit. */
+const runEndOnly = (report: Report) => Object.keys(report.counts).length === 0 && Object.keys(report.dropped).length === 0 && report.exits !== undefined;
+/** The reports waiting in the spool that carry counts (runs' ends alone are {@link runEnds}). */
+const waiting = (home: string) => entries(home).filter((n) => !runEndOnly(readEntry(home, n).report));
+/** The runs' ends waiting, alone, for the next report to leave with. */
+const runEnds = (home: string) => entries(home).filter((n) => runEndOnly(readEntry(home, n).report));
 const claimed = (home: string) => spoolNames(home).filter((n) => n.includes('.claim-'));
 const readEntry = (home: string, name: string) =>
   JSON.parse(readFileSync(join(spoolDir(home), name), 'utf8')) as { report: Report; attempts: number; nextAttemptAt: number };
@@ -217,9 +223,10 @@ function niceOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 }
 
-async function drained(home: string, senderPids: readonly (number | undefined)[]): Promise<void> {
+async function drained(home: string, senderPids: readonly (number | undefined)[], ends = 0): Promise<void> {
   await until(() => senderPids.every((pid) => pid === undefined || !alive(pid)), 'the detached sender to exit', 40_000);
   expect(waiting(home), 'reports left waiting').toEqual([]);
+  expect(runEnds(home), "runs' ends left waiting for the next report").toHaveLength(ends);
   expect(claimed(home), 'reports left claimed').toEqual([]);
 }
 
@@ -273,9 +280,10 @@ describe.concurrent('a receiver that is down or slow', { timeout: 60_000 }, () =
     const second = await runHost('flush', { home, url });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('flush sent');
-    // Nothing was counted after the flush: the exit writes nothing and starts no sender.
+    // Nothing was counted after the flush: the exit writes the run's end alone, and starts no sender for it.
     expect(second.senderPid).toBeUndefined();
-    await drained(home, []);
+    await drained(home, [], 1);
+    expect(readEntry(home, runEnds(home)[0]!).report.exits).toMatchObject({ normal: 1, nonZero: 0, signal: 0 });
     // The waiting report and the flush's own leave as one report of two runs.
     expect(r.requests).toHaveLength(1);
     const [got] = r.requests;
@@ -302,7 +310,7 @@ describe.concurrent('a receiver that is down or slow', { timeout: 60_000 }, () =
         if (process.platform === 'linux') expect(niceOf(run.senderPid!)).toBeGreaterThanOrEqual(10);
       }
       await arrivals(r, 4);
-      await drained(home, [run.senderPid]);
+      await drained(home, [run.senderPid], scenario === 'flush' ? 1 : 0);
       expect(r.requests.map((d) => d.status)).toEqual([503, 503, 503, 200]);
       expect(new Set(r.requests.map((d) => d.key))).toEqual(new Set([r.requests[0]!.report.id]));
       expect(r.accepted()).toHaveLength(1);
@@ -354,10 +362,13 @@ describe.concurrent('a receiver that is down or slow', { timeout: 60_000 }, () =
     answering = true;
     const later = await runHost('flush', { home, url: r.url, clockShiftMs: rescheduled.nextAttemptAt - Date.now() + 60_000 });
     expect(later.stdout).toContain('flush sent');
-    await drained(home, [later.senderPid]);
-    const accepted = r.accepted();
+    await drained(home, [later.senderPid], 1);
+    const accepted = r.accepted().filter((a) => !runEndOnly(a));
     expect(accepted.map((a) => a.id)).toEqual([kept.report.id, r.requests[r.requests.length - 1]!.report.id]);
     expect(accepted[0]!.counts).toEqual(hostCounts());
+    // The first run's end, written beside the report it had in flight, arrived once too (alone, or
+    // merged into the later run's report); the later run's own end waits for the next report.
+    expect(r.accepted().reduce((n, a) => n + (a.exits?.normal ?? 0), 0)).toBe(1);
   });
 });
 
@@ -450,7 +461,7 @@ describe.concurrent('what was seen before one queue', { timeout: 60_000 }, () =>
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('work 24\nbefore flush\nafter flush sent\n');
     expect(run.senderPid).toBeUndefined();
-    await drained(home, []);
+    await drained(home, [], 1);
     expect(r.requests).toHaveLength(1);
     expect(r.accepted()).toHaveLength(1);
   });

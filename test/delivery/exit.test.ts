@@ -164,6 +164,29 @@ describe.concurrent('a host ends the same with tallyho loaded, and reports once'
   });
 });
 
+describe.concurrent('every run that used the library is counted, however much it reported before its end', () => {
+  it('a run that flushed everything, then ended with exit code 4: its exit reports the run alone', async () => {
+    const { bare, on } = await compare('flush-exit-code');
+    expect(bare).toMatchObject({ code: 4, signal: null });
+    expect(on.reports!.map((r) => [r.trigger, r.counts])).toEqual([['manual', HOST_COUNTS], ['exit', {}]]);
+    expect(on.reports![0]!.exits).toBeUndefined();
+    expectRun(on.reports![1], 'nonZero');
+  });
+
+  it('below the usage level, where reports carry no run ends, a run that flushed everything writes nothing at exit', async () => {
+    const on = await run('host.mjs', ['flush-exit-code'], { tallyho: true, env: { TALLYHO_LEVEL: 'basic' } });
+    expect(on.code).toBe(4);
+    expect(on.reports!.map((r) => [r.trigger, r.counts])).toEqual([['manual', HOST_COUNTS]]);
+  });
+
+  it('a run that called shutdown(), then counted again: its exit reports the later counts and the run', async () => {
+    const { bare, on } = await compare('shutdown-then-count');
+    expect(bare).toMatchObject({ code: 0, signal: null });
+    expect(on.reports!.map((r) => [r.trigger, r.counts])).toEqual([['manual', HOST_COUNTS], ['exit', { 'feature.export': 1 }]]);
+    expectRun(on.reports![1], 'normal');
+  });
+});
+
 /** Parses the fixture's `before ...` / `after ...` listener lines. */
 function listenerCounts(stdout: string, when: 'before' | 'after'): Record<string, number> {
   const line = stdout.split('\n').find((l) => l.startsWith(`${when} `));
