@@ -1,7 +1,9 @@
-import { reset, snapshot } from './registry/counter-table.js';
+import { type CountSnapshot, reset, snapshot } from './registry/counter-table.js';
 import { sharedState } from './registry/shared-state.js';
-import type { Dropped, Report } from './report/report.js';
+import type { Report } from './report/report.js';
 import type { Transport } from './transports/transport.js';
+
+export type { CountSnapshot } from './registry/counter-table.js';
 
 /** A transport that keeps every report it is given, for tests. */
 export interface MemoryTransport extends Transport {
@@ -25,22 +27,6 @@ export function memoryTransport(): MemoryTransport {
       reports.length = 0;
     },
   };
-}
-
-/** The counts of one project at a moment, without resetting them. */
-export interface CountSnapshot {
-  /** Calls by counter name. */
-  readonly counts: Record<string, number>;
-  /** Calls that threw, by counter name. */
-  readonly errors: Record<string, number>;
-  /** Counts lost, by reason (a bad `count()` call is `invalid`), as the next report would carry them. */
-  readonly dropped: Dropped;
-  /** Timed calls by counter name, as calls by duration bucket (`'0.512'` ms, ...); absent when none were timed. */
-  readonly durations?: Record<string, Record<string, number>>;
-  /** Numbers given to `record()`, by name, as values by bucket (`'0'`, `'1'`, `'3'`, `'7'`, ...); absent when none were. */
-  readonly numbers?: Record<string, Record<string, number>>;
-  /** Values given to `choice()`, by name, as counts by allowed value or `other`; absent when none were. */
-  readonly choices?: Record<string, Record<string, number>>;
 }
 
 /** The test kit installed by {@link installTestKit}. */

@@ -346,17 +346,24 @@ export function isIdle(table: CounterTable): boolean {
   return table.exits === undefined;
 }
 
-/** The counts of a table, merged by name: what a report of it would carry now. */
-export interface Counts {
+/** The counts of one project at a moment, without resetting them (`tallyho/testing` shows them). */
+export interface CountSnapshot {
+  /** Calls by counter name. */
   readonly counts: Record<string, number>;
+  /** Calls that threw, by counter name. */
   readonly errors: Record<string, number>;
+  /** Counts lost, by reason (a bad `count()` call is `invalid`), as the next report would carry them. */
   readonly dropped: Dropped;
-  /** Timed calls by counter name, as calls by duration bucket name; absent when nothing was timed. */
+  /** Timed calls by counter name, as calls by duration bucket (`'0.512'` ms, ...); absent when none were timed. */
   readonly durations?: Record<string, Record<string, number>>;
-  /** Numbers given to `record()`, by name, as counts by bucket name; absent when none were. */
+  /** Numbers given to `record()`, by name, as values by bucket (`'0'`, `'1'`, `'3'`, `'7'`, ...); absent when none were. */
   readonly numbers?: Record<string, Record<string, number>>;
-  /** Values given to `choice()`, by name: counts by allowed value, or `other`; absent when none were. */
+  /** Values given to `choice()`, by name, as counts by allowed value or `other`; absent when none were. */
   readonly choices?: Record<string, Record<string, number>>;
+}
+
+/** The counts of a table, merged by name: what a report of it would carry now. */
+export interface Counts extends CountSnapshot {
   /** How the run ended, once it has. */
   readonly exits?: ExitCounts;
 }
