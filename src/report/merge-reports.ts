@@ -1,5 +1,5 @@
 import { mergeSignals } from './merge-signals.js';
-import { DROP_REASONS, type DropReason, type Report } from './report.js';
+import { DROP_REASONS, type Dropped, type Report } from './report.js';
 
 /**
  * What makes reports one batch: everything but what they count. Reports merge only when all of it is
@@ -48,7 +48,7 @@ export function mergeReports(reports: readonly Report[], id: string): Report {
     }
   };
   const counts: Record<string, number> = {};
-  const dropped: Partial<Record<DropReason, number>> = {};
+  const dropped: Dropped = {};
   let errors: Record<string, number> | undefined;
   let runs = 0;
   for (const report of sorted) {
@@ -58,7 +58,7 @@ export function mergeReports(reports: readonly Report[], id: string): Report {
     runs += report.runs ?? 1;
   }
   if (overflow > 0) dropped.overflow = Math.min(Number.MAX_SAFE_INTEGER, (dropped.overflow ?? 0) + overflow);
-  const ordered: Partial<Record<DropReason, number>> = {};
+  const ordered: Dropped = {};
   for (const reason of DROP_REASONS) if (dropped[reason] !== undefined) ordered[reason] = dropped[reason];
   const start = sorted.reduce((min, r) => (r.period.start < min ? r.period.start : min), sorted[0]!.period.start);
   return {
