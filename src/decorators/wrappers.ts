@@ -62,20 +62,15 @@ export function constructibleWrapper(fn: Function, cell: CountingCell): Function
         }
       : function timed(this: unknown): unknown {
           cell.calls++;
-          const now = theClock();
-          const start = now.now();
+          const start = theClock().now();
           let result: unknown;
           try {
             // eslint-disable-next-line prefer-rest-params
             result = new.target === undefined ? Reflect.apply(fn, this, arguments) : Reflect.construct(fn, arguments, new.target === wrapper ? fn : new.target);
           } catch (error) {
-            cell.errors++;
-            slots[durationSlot(now.now() - start)]!++;
-            throw error;
+            throw failed(error, cell, slots, start);
           }
-          if (result instanceof Promise) return settled(result, slots, start);
-          slots[durationSlot(now.now() - start)]!++;
-          return result;
+          return returned(result, slots, start);
         };
   Object.defineProperty(wrapper, 'prototype', { value: fn.prototype as unknown, writable: true });
   return wrapper;
@@ -92,22 +87,36 @@ function timedMethodWrapper(fn: Function, cell: CountingCell, slots: number[]): 
   return {
     timed(this: unknown) {
       cell.calls++;
-      const now = theClock();
-      const start = now.now();
+      const start = theClock().now();
       let result: unknown;
       try {
         // eslint-disable-next-line prefer-rest-params
         result = Reflect.apply(fn, this, arguments);
       } catch (error) {
-        cell.errors++;
-        slots[durationSlot(now.now() - start)]!++;
-        throw error;
+        throw failed(error, cell, slots, start);
       }
-      if (result instanceof Promise) return settled(result, slots, start);
-      slots[durationSlot(now.now() - start)]!++;
-      return result;
+      return returned(result, slots, start);
     },
   }.timed;
+}
+
+/**
+ * What a timed wrapper returns for a call that returned `result`: the result, its duration counted;
+ * or, for a native promise, a promise of the same outcome timed until it settles. Both timed wrappers
+ * end in it and in `failed`: V8 inlines both, so sharing them costs nothing per call (measured against
+ * a copy in each wrapper), and what a wrapper inlines is smaller, as its catch block is only a call.
+ */
+function returned(result: unknown, slots: number[], start: number): unknown {
+  if (result instanceof Promise) return settled(result, slots, start);
+  slots[durationSlot(theClock().now() - start)]!++;
+  return result;
+}
+
+/** Counts a timed call that threw `error`, and its duration; returns the error, for the wrapper to rethrow. */
+function failed(error: unknown, cell: CountingCell, slots: number[], start: number): unknown {
+  cell.errors++;
+  slots[durationSlot(theClock().now() - start)]!++;
+  return error;
 }
 
 /**
