@@ -129,6 +129,8 @@ describe('a page in headless Chromium', { timeout: 60_000 }, () => {
     expect(flushed).toMatchObject({ status: 'sent', calls: 5 });
     expect(received).toHaveLength(before + 1);
     expect(received[before]!.report).toMatchObject({ project: 'web-fixture', trigger: 'manual', counts: workCounts(3), runtime: { name: 'browser' } });
+    // Every timed call has its duration, on the page's clock.
+    expect(Object.values(received[before]!.report.durations?.['Client#query'] ?? {}).reduce((a: number, b) => a + (b ?? 0), 0)).toBe(3);
 
     await page.evaluate(() => (globalThis as unknown as Fixture).fixture.work(2));
     await page.goto(`${origin}/next`);
