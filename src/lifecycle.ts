@@ -37,9 +37,9 @@ interface Finisher {
   readonly log: Log;
 }
 
-/** Telemetries of this copy of tallyho that are live, and, by table, the last one shut down. */
+/** Telemetries of this copy of tallyho that are live, and those shut down that exit must still finish. */
 const live = new Set<Finisher>();
-const shutDown = new Map<CounterTable, Finisher>();
+const shutDown = new Set<Finisher>();
 let hooked = false;
 
 /**
@@ -53,7 +53,7 @@ function finishAtExit(finisher: Finisher): void {
   hooked = true;
   onProcessExit((signal, code) => {
     const outcome = runOutcome(signal, code ?? process.exitCode);
-    for (const { table, reporter, runs, log } of [...live, ...shutDown.values()]) {
+    for (const { table, reporter, runs, log } of [...live, ...shutDown]) {
       try {
         if (runs) recordExit(table, outcome, process.uptime() * 1000);
         reporter.flushAtExit(signal === null ? 'exit' : 'signal');
@@ -68,8 +68,9 @@ function finishAtExit(finisher: Finisher): void {
  * The lifecycle of one enabled telemetry: the exit hook (the run's outcome, then the last report, to
  * the spool), the periodic flush, and the flushes the host awaits. A telemetry that is shut down is
  * still finished at exit: how the run ends is only known then, and what is counted after the final
- * flush is kept for the next report rather than lost. Only the last one shut down per project is kept
- * for that, so that creating and shutting down telemetries keeps nothing growing.
+ * flush is kept for the next report rather than lost. Of those shut down, only the ones that still
+ * hold something, and the last per project, are kept: creating and shutting down telemetries keeps
+ * nothing growing.
  */
 export function startLifecycle(options: LifecycleOptions): Lifecycle {
   const { table, reporter, log } = options;
@@ -84,7 +85,12 @@ export function startLifecycle(options: LifecycleOptions): Lifecycle {
     flush: (timeoutMs) => awaited(reporter, timeoutMs),
     shutdown(timeoutMs) {
       clearInterval(timer);
-      if (live.delete(finisher)) shutDown.set(table, finisher);
+      if (live.delete(finisher)) {
+        // Of the telemetries shut down for this project, one is enough to record the run's end; the
+        // others are kept only while they hold losses or reports in flight that their exit must report.
+        for (const other of shutDown) if (other.table === table && !other.reporter.holding()) shutDown.delete(other);
+        shutDown.add(finisher);
+      }
       return awaited(reporter, timeoutMs);
     },
   };

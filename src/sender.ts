@@ -42,20 +42,22 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
       if (deadline.aborted) break;
       // Reports for transports only the host can rebuild (or that its code no longer declares) wait
       // for its next run, untouched.
-      const { delivered, lost } = await deliverBatch(
+      // No report of its own to carry losses: each is written to the spool as soon as it is known, for
+      // the project's next report to collect (this process may be stopped at any moment).
+      spool.recordDrops(spool.tidy(Date.now()));
+      const { delivered } = await deliverBatch(
         {
           spool,
           log,
           now: Date.now,
           signal: deadline,
+          onSettled: ({ lost }) => spool.recordDrops(lost),
           onGone: (entry) => recordGone(home, entry.project, entry.version),
           transportFor: (entry) => transportFor(entry),
           consentHolds: holds,
         },
-        { only: (entry) => declared(entry) !== undefined },
+        { only: (entry) => declared(entry) !== undefined, tidy: false },
       );
-      // No report of its own to carry them: the project's next report collects them from the spool.
-      spool.recordDrops(lost);
       // Put back untried (a transport that cannot be rebuilt here): not progress, or this would loop.
       progress += delivered.filter((d) => d.settled !== 'unsent').length;
     }

@@ -418,6 +418,7 @@ function lazyReporter(table: CounterTable, make: () => Reporter): Reporter {
       get().flushAtExit(trigger);
     },
     losses: () => (made ? real().losses() : {}),
+    holding: () => made && real().holding(),
   };
 }
 

@@ -16,6 +16,11 @@ export interface DeliveryOptions extends SettleContext {
   consentHolds(entry: SpoolEntry): boolean;
   /** Told of the claims about to be sent (the host puts back at exit whichever is still in flight). */
   onClaims?(claims: readonly Claim[]): void;
+  /**
+   * Told of each claim as it is settled, before the rest of the batch is sent: the detached sender,
+   * which may be stopped at any moment, writes each loss down at once rather than with the batch's.
+   */
+  onSettled?(delivered: Delivered): void;
 }
 
 /** What became of one claim. */
@@ -48,7 +53,11 @@ export async function deliverClaims(options: DeliveryOptions, claims: readonly C
   const results = new Map<Claim, Delivered>();
   await Promise.all(
     [...byTransport.values()].map(async (queue) => {
-      for (const claim of queue) results.set(claim, await deliverOne(options, claim));
+      for (const claim of queue) {
+        const delivered = await deliverOne(options, claim);
+        results.set(claim, delivered);
+        options.onSettled?.(delivered);
+      }
     }),
   );
   const delivered = claims.map((claim) => results.get(claim)!);

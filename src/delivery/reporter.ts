@@ -1,6 +1,7 @@
 import type { ShowMe } from '../config/env.js';
 import type { Log } from '../config/log.js';
-import { addDropped, anyDropped, type CounterTable, type Dropped, isIdle, takeDelta } from '../registry/counter-table.js';
+import { addDropped, anyDropped, type CounterTable, type Dropped, isIdle, onlyTheRunsEnd, takeDelta } from '../registry/counter-table.js';
+import { addExits } from '../report/merge-signals.js';
 import { buildReport, lossOf, type ReportContext, totalCalls } from '../report/build-report.js';
 import type { Report, Trigger } from '../report/report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
@@ -73,6 +74,8 @@ export interface Reporter {
   flushAtExit(trigger: Trigger): void;
   /** The counts lost in delivery since the last report was built, which the next report carries. */
   losses(): Dropped;
+  /** Whether it holds anything that only its exit would report: losses, or reports in flight. */
+  holding(): boolean;
 }
 
 export function createReporter(options: ReporterOptions): Reporter {
@@ -99,7 +102,10 @@ export function createReporter(options: ReporterOptions): Reporter {
     if (spool !== undefined) carry(spool.takeDrops());
     if (isIdle(table) && !anyDropped(carried)) return { result: { status: 'empty', calls: 0, outcomes: [] } };
     const delta = takeDelta(table, Date.now());
-    const report = buildReport({ ...delta, dropped: addDropped(delta.dropped, carried) }, trigger, context);
+    // Earlier runs that reported everything before their end left how they ended for this report.
+    const earlier = spool?.takeRunEnds();
+    const exits = earlier === undefined ? delta.exits : addExits(delta.exits, earlier);
+    const report = buildReport({ ...delta, dropped: addDropped(delta.dropped, carried), ...(exits === undefined ? {} : { exits }) }, trigger, context);
     carried = {};
     if (options.showMe !== undefined) showReport(report, options.showMe, log);
     return { report };
@@ -226,6 +232,12 @@ export function createReporter(options: ReporterOptions): Reporter {
       // Reports this process was still sending go back to the queue, sealed, due now.
       for (const claim of inFlight) carry(settle(settling, claim, { kind: 'interrupted' }).lost);
       inFlight.clear();
+      if (onlyTheRunsEnd(table) && !anyDropped(carried)) {
+        // The run reported everything before its end: the project's next report carries how it ended
+        // (a report of its own would count the run twice), and no sender starts for it.
+        if (!options.dryRun && transports.length > 0 && spool !== undefined) spool.recordRunEnd(takeDelta(table, Date.now()).exits!);
+        return;
+      }
       const next = nextReport(trigger);
       if ('result' in next || options.dryRun || transports.length === 0 || spool === undefined) return;
       // Exit never waits for the network: one write per transport, and a sender only when a batch is due.
@@ -237,11 +249,10 @@ export function createReporter(options: ReporterOptions): Reporter {
       });
       if (written === 0) return;
       log.debug(`report ${next.report.id} written to the queue at ${trigger}`);
-      // The run's end alone (everything else was reported before exit) waits for the next report
-      // that leaves: it is not worth a process of its own.
-      if (!onlyTheRunsEnd(next.report) && transports.some((t) => t.spec !== undefined) && spool.due(now)) options.launchSender();
+      if (transports.some((t) => t.spec !== undefined) && spool.due(now)) options.launchSender();
     },
     losses: () => ({ ...carried }),
+    holding: () => inFlight.size > 0 || anyDropped(carried),
   };
 
   /** Sends what waits without a new report: everything (explicit flush) or what is due (timer). */
@@ -250,8 +261,3 @@ export function createReporter(options: ReporterOptions): Reporter {
   }
 }
 
-/** Whether a report carries nothing but how its run ended. */
-function onlyTheRunsEnd(report: Report): boolean {
-  const { counts, errors, dropped, durations, numbers, choices } = report;
-  return [counts, errors, dropped, durations, numbers, choices].every((part) => part === undefined || Object.keys(part).length === 0);
-}

@@ -4,7 +4,8 @@ import { randomUUID } from '../config/random.js';
 import { lossOf, totalCalls } from '../report/build-report.js';
 import { FILE_FORMAT, removeOrphans, writeFileAtomic } from '../config/files.js';
 import { readTrustedFile } from '../config/trusted-files.js';
-import { addDropped, anyDropped, type DropReason, type Dropped } from '../registry/counter-table.js';
+import { addDropped, anyDropped, type DropReason, type Dropped, type ExitCounts } from '../registry/counter-table.js';
+import { addExits, readExits } from '../report/merge-signals.js';
 import type { Report } from '../report/report.js';
 import type { TransportSpec } from '../transports/transport.js';
 
@@ -111,6 +112,7 @@ const ENTRY = /^(\d{13})-([0-9a-f-]{36})-(\d+)\.json$/;
 // the file's own times cannot tell a fresh claim of an old report from a claim whose process died.
 const CLAIMED = /^(\d{13}-[0-9a-f-]{36}-\d+\.json)\.claim-(\d{13})-[0-9a-z-]+(-releasing)?$/;
 const DROPS = /^drops-[0-9a-f-]{36}\.json$/;
+const RUN_ENDS = /^runs-[0-9a-f-]{36}\.json$/;
 
 /** Whether an entry may still be merged: never tried, never possibly seen by a receiver. */
 export function mergeable(entry: SpoolEntry): boolean {
@@ -122,7 +124,8 @@ export function mergeable(entry: SpoolEntry): boolean {
  * copy of tallyho on the machine, and the detached sender, share it: files are written whole
  * (temporary file, then rename), claimed by an atomic rename so that two processes never send one
  * file twice, and carry a format version so that a copy leaves files of a newer format alone. Losses
- * are written as small `drops-*.json` files, which the project's next report collects.
+ * are written as small `drops-*.json` files, and the ends of runs that reported everything before
+ * they ended as `runs-*.json`, which the project's next report collects.
  */
 export class Spool {
   constructor(
@@ -348,6 +351,9 @@ export class Spool {
       if (ENTRY.test(name) || CLAIMED.test(name)) {
         this.fs.unlink(join(this.dir, name));
         removed++;
+      } else if (RUN_ENDS.test(name)) {
+        // Not a report, but data that would leave with one.
+        this.fs.unlink(join(this.dir, name));
       }
     }
     return removed;
@@ -378,24 +384,56 @@ export class Spool {
   takeDrops(): Dropped {
     const total: Dropped = { ...this.unwritten };
     this.unwritten = {};
+    this.takeRecords(DROPS, (record) => void addDropped(total, record.dropped as Record<string, unknown> | undefined));
+    return total;
+  }
+
+  /**
+   * Writes how a run ended, when the run reported everything before its end: the project's next report
+   * carries it, rather than a report of its own (which would count the run twice in `runs`). A record
+   * that cannot be written is not a count: nothing is lost that a report would show.
+   */
+  recordRunEnd(exits: ExitCounts): void {
+    try {
+      this.fs.writeAtomic(join(this.dir, `runs-${randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, exits }));
+    } catch {
+      // See above.
+    }
+  }
+
+  /** Collects and deletes the recorded runs' ends, summed; `undefined` when there are none. */
+  takeRunEnds(): ExitCounts | undefined {
+    let total: ExitCounts | undefined;
+    this.takeRecords(RUN_ENDS, (record) => {
+      const exits = readExits(record.exits);
+      if (exits !== undefined) total = addExits(total, exits);
+    });
+    return total;
+  }
+
+  /**
+   * Takes every record whose name matches `pattern`: each is claimed by a rename, read whole, given to
+   * `take` and deleted. A record of a newer format is left for the copy of tallyho that wrote it; an
+   * unreadable one adds nothing.
+   */
+  private takeRecords(pattern: RegExp, take: (record: Record<string, unknown>) => void): void {
     for (const name of this.names()) {
-      if (!DROPS.test(name)) continue;
+      if (!pattern.test(name)) continue;
       const path = join(this.dir, name);
       const claimed = `${path}.taking-${process.pid}`;
       if (!this.tryRename(path, claimed)) continue;
       try {
-        const parsed = JSON.parse(this.fs.readFile(claimed)) as { format?: unknown; dropped?: Record<string, unknown> };
+        const parsed = JSON.parse(this.fs.readFile(claimed)) as Record<string, unknown>;
         if (typeof parsed.format === 'number' && parsed.format > FILE_FORMAT) {
           this.tryRename(claimed, path);
           continue;
         }
-        addDropped(total, parsed.dropped);
+        take(parsed);
       } catch {
-        // An unreadable record of losses: nothing to add.
+        // An unreadable record: nothing to add.
       }
       this.fs.unlink(claimed);
     }
-    return total;
   }
 
   private nearQuota(waiting: number): boolean {

@@ -322,9 +322,9 @@ function newName(table: CounterTable, what: string, name: string, size: number, 
 /**
  * Records how this process's run ended and how long it ran (`ms` from the start of the process), once
  * per table however many copies of tallyho hook the exit. Every run that used the library is
- * recorded: one with counts left at its end, and one that reported them all before it ended (a timer
- * tick, an explicit flush, `shutdown()`), whose exit then writes a report of its end alone. A run
- * that counted nothing at all is not a use of the library, and its exit writes nothing.
+ * recorded: one with counts left at its end (its exit report carries it), and one that reported them
+ * all before it ended (a timer tick, an explicit flush, `shutdown()`), whose end the project's next
+ * report carries. A run that counted nothing at all is not a use of the library.
  */
 export function recordExit(table: CounterTable, outcome: RunOutcome, ms: number): void {
   if (table.exitRecorded === true) return;
@@ -337,13 +337,23 @@ export function recordExit(table: CounterTable, outcome: RunOutcome, ms: number)
 
 /** True when the table holds no count, no loss and no run's end since the last snapshot. */
 export function isIdle(table: CounterTable): boolean {
+  return table.exits === undefined && !holdsCounts(table);
+}
+
+/** True when all the table holds is how the run ended: everything counted was reported before. */
+export function onlyTheRunsEnd(table: CounterTable): boolean {
+  return table.exits !== undefined && !holdsCounts(table);
+}
+
+/** Whether the table holds a count or a loss since the last snapshot (a run's end aside). */
+function holdsCounts(table: CounterTable): boolean {
   for (const cell of table.cells) {
-    if (cell.calls !== 0 || cell.errors !== 0 || (cell.durations !== undefined && anyCounted(cell.durations))) return false;
+    if (cell.calls !== 0 || cell.errors !== 0 || (cell.durations !== undefined && anyCounted(cell.durations))) return true;
   }
-  if (anyDropped(table.dropped)) return false;
-  for (const slots of table.numbers?.values() ?? []) if (anyCounted(slots)) return false;
-  for (const values of table.choices?.values() ?? []) if (values.size > 0) return false;
-  return table.exits === undefined;
+  if (anyDropped(table.dropped)) return true;
+  for (const slots of table.numbers?.values() ?? []) if (anyCounted(slots)) return true;
+  for (const values of table.choices?.values() ?? []) if (values.size > 0) return true;
+  return false;
 }
 
 /** The counts of one project at a moment, without resetting them (`tallyho/testing` shows them). */
@@ -439,9 +449,10 @@ export function reset(table: CounterTable, now: number): void {
 
 /** Takes the counts since the last delta and resets them, so each report carries its own period. */
 export function takeDelta(table: CounterTable, now: number): Delta {
+  // A delta of counts is a use of the library in this run (losses read from disk, or a run's end, are not).
+  if (holdsCounts(table)) table.reportedThisRun = true;
   const taken = snapshot(table);
   const start = table.periodStart;
   reset(table, now);
-  table.reportedThisRun = true;
   return { ...taken, start, end: now };
 }

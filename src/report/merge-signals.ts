@@ -1,3 +1,5 @@
+import { DURATION_BUCKETS } from '../registry/buckets.js';
+import type { ExitCounts } from '../registry/counter-table.js';
 import type { Histogram, Report } from './report.js';
 
 /**
@@ -15,15 +17,8 @@ export function mergeSignals(reports: readonly Report[]): MergedSignals {
     if (report.durations !== undefined) merged.durations = addByName(merged.durations ?? {}, report.durations);
     if (report.numbers !== undefined) merged.numbers = addByName(merged.numbers ?? {}, report.numbers);
     if (report.choices !== undefined) merged.choices = addByName(merged.choices ?? {}, report.choices) as Record<string, Record<string, number>>;
-    if (report.exits !== undefined) {
-      const into = merged.exits ?? { normal: 0, nonZero: 0, signal: 0, duration: {} };
-      merged.exits = {
-        normal: into.normal + report.exits.normal,
-        nonZero: into.nonZero + report.exits.nonZero,
-        signal: into.signal + report.exits.signal,
-        duration: add({ ...into.duration }, report.exits.duration),
-      };
-    }
+    // A report's histogram may name a bucket without a count (its type allows it): `add` skips it.
+    if (report.exits !== undefined) merged.exits = addExits(merged.exits as ExitCounts | undefined, report.exits as ExitCounts);
   }
   return merged;
 }
@@ -46,4 +41,33 @@ function addByName(into: Record<string, Histogram>, more: Readonly<Record<string
 function add(into: Histogram, more: Histogram): Histogram {
   for (const [key, n] of Object.entries(more)) if (n !== undefined) into[key] = (into[key] ?? 0) + n;
   return into;
+}
+
+/** Two counts of runs' ends summed, outcome by outcome and bucket by bucket. */
+export function addExits(into: ExitCounts | undefined, more: ExitCounts): ExitCounts {
+  const base = into ?? { normal: 0, nonZero: 0, signal: 0, duration: {} };
+  return {
+    normal: base.normal + more.normal,
+    nonZero: base.nonZero + more.nonZero,
+    signal: base.signal + more.signal,
+    duration: add({ ...base.duration }, more.duration) as Record<string, number>,
+  };
+}
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/**
+ * Runs' ends read from a file, or `undefined` when they are not exactly what tallyho writes: a record
+ * that would fail the wire contract must not cost the report it joins.
+ */
+export function readExits(value: unknown): ExitCounts | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { normal, nonZero, signal, duration } = value as Record<string, unknown>;
+  if (!isCount(normal) || !isCount(nonZero) || !isCount(signal) || typeof duration !== 'object' || duration === null) return undefined;
+  const buckets: Record<string, number> = {};
+  for (const [bucket, n] of Object.entries(duration)) {
+    if (!DURATION_BUCKETS.includes(bucket) || !isCount(n)) return undefined;
+    if (n > 0) buckets[bucket] = n;
+  }
+  return { normal, nonZero, signal, duration: buckets };
 }

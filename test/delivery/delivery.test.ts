@@ -53,13 +53,9 @@ function spoolNames(home: string): string[] {
     return [];
   }
 }
-const entries = (home: string) => spoolNames(home).filter((n) => ENTRY.test(n));
-/** A report of how a run ended, alone: what a run that reported everything before exiting leaves at exit. */
-const runEndOnly = (report: Report) => Object.keys(report.counts).length === 0 && Object.keys(report.dropped).length === 0 && report.exits !== undefined;
-/** The reports waiting in the spool that carry counts (runs' ends alone are {@link runEnds}). */
-const waiting = (home: string) => entries(home).filter((n) => !runEndOnly(readEntry(home, n).report));
-/** The runs' ends waiting, alone, for the next report to leave with. */
-const runEnds = (home: string) => entries(home).filter((n) => runEndOnly(readEntry(home, n).report));
+const waiting = (home: string) => spoolNames(home).filter((n) => ENTRY.test(n));
+/** Records of how runs ended that reported everything before their end, waiting for the next report. */
+const runEnds = (home: string) => spoolNames(home).filter((n) => /^runs-[0-9a-f-]{36}\.json$/.test(n));
 const claimed = (home: string) => spoolNames(home).filter((n) => n.includes('.claim-'));
 const readEntry = (home: string, name: string) =>
   JSON.parse(readFileSync(join(spoolDir(home), name), 'utf8')) as { report: Report; attempts: number; nextAttemptAt: number };
@@ -280,10 +276,10 @@ describe.concurrent('a receiver that is down or slow', { timeout: 60_000 }, () =
     const second = await runHost('flush', { home, url });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('flush sent');
-    // Nothing was counted after the flush: the exit writes the run's end alone, and starts no sender for it.
+    // Nothing was counted after the flush: the exit records the run's end alone, for the next report, and starts no sender.
     expect(second.senderPid).toBeUndefined();
     await drained(home, [], 1);
-    expect(readEntry(home, runEnds(home)[0]!).report.exits).toMatchObject({ normal: 1, nonZero: 0, signal: 0 });
+    expect(JSON.parse(readFileSync(join(spoolDir(home), runEnds(home)[0]!), 'utf8'))).toMatchObject({ exits: { normal: 1, nonZero: 0, signal: 0 } });
     // The waiting report and the flush's own leave as one report of two runs.
     expect(r.requests).toHaveLength(1);
     const [got] = r.requests;
@@ -363,12 +359,11 @@ describe.concurrent('a receiver that is down or slow', { timeout: 60_000 }, () =
     const later = await runHost('flush', { home, url: r.url, clockShiftMs: rescheduled.nextAttemptAt - Date.now() + 60_000 });
     expect(later.stdout).toContain('flush sent');
     await drained(home, [later.senderPid], 1);
-    const accepted = r.accepted().filter((a) => !runEndOnly(a));
+    const accepted = r.accepted();
     expect(accepted.map((a) => a.id)).toEqual([kept.report.id, r.requests[r.requests.length - 1]!.report.id]);
     expect(accepted[0]!.counts).toEqual(hostCounts());
-    // The first run's end, written beside the report it had in flight, arrived once too (alone, or
-    // merged into the later run's report); the later run's own end waits for the next report.
-    expect(r.accepted().reduce((n, a) => n + (a.exits?.normal ?? 0), 0)).toBe(1);
+    // The first run's end arrived once, with the later run's report; the later run's own end waits for the next.
+    expect(r.accepted().map((a) => [a.runs, a.exits?.normal])).toEqual([[1, undefined], [1, 1]]);
   });
 });
 
@@ -411,6 +406,35 @@ describe.concurrent('no report lost, none doubled', { timeout: 60_000 }, () => {
     await runSender(home, 5000).done;
     expect(r.requests).toHaveLength(1);
     expect(r.accepted()[0]!.counts).toEqual(hostCounts());
+  });
+});
+
+describe.concurrent('runs that report everything before their end', { timeout: 60_000 }, () => {
+  it("each is counted once: its end leaves with the next run's report, never as a report of its own", async () => {
+    const r = await receiver(ok);
+    const home = newHome();
+    for (let run = 0; run < 3; run++) {
+      const done = await runHost('flush', { home, url: r.url });
+      expect(done.stdout).toContain('flush sent');
+      expect(done.senderPid).toBeUndefined();
+      // No report waits: only the record of this run's end, for the next report to carry.
+      expect(waiting(home)).toEqual([]);
+      expect(runEnds(home)).toHaveLength(1);
+    }
+    // Three runs, three reports, three runs counted; each report after the first carries the run before it.
+    expect(r.accepted().map((a) => [a.runs, a.exits?.normal, a.exits?.nonZero])).toEqual([
+      [1, undefined, undefined],
+      [1, 1, 0],
+      [1, 1, 0],
+    ]);
+  });
+
+  it('below the usage level, where reports carry no runs, their exit records nothing', async () => {
+    const r = await receiver(ok);
+    const home = newHome();
+    const done = await runHost('flush', { home, url: r.url, env: { TALLYHO_LEVEL: 'basic' } });
+    expect(done.stdout).toContain('flush sent');
+    expect(spoolNames(home).filter((n) => !n.endsWith('.lock'))).toEqual([]);
   });
 });
 

@@ -164,19 +164,16 @@ describe.concurrent('a host ends the same with tallyho loaded, and reports once'
   });
 });
 
-describe.concurrent('every run that used the library is counted, however much it reported before its end', () => {
-  it('a run that flushed everything, then ended with exit code 4: its exit reports the run alone', async () => {
-    const { bare, on } = await compare('flush-exit-code');
-    expect(bare).toMatchObject({ code: 4, signal: null });
-    expect(on.reports!.map((r) => [r.trigger, r.counts])).toEqual([['manual', HOST_COUNTS], ['exit', {}]]);
-    expect(on.reports![0]!.exits).toBeUndefined();
-    expectRun(on.reports![1], 'nonZero');
-  });
-
-  it('below the usage level, where reports carry no run ends, a run that flushed everything writes nothing at exit', async () => {
-    const on = await run('host.mjs', ['flush-exit-code'], { tallyho: true, env: { TALLYHO_LEVEL: 'basic' } });
-    expect(on.code).toBe(4);
-    expect(on.reports!.map((r) => [r.trigger, r.counts])).toEqual([['manual', HOST_COUNTS]]);
+describe.concurrent('a run that reported before its end is still counted', () => {
+  it("a telemetry shut down, then replaced by another of its project: the first one's losses are still reported at exit", async () => {
+    const on = await run('replaced.mjs', [], { tallyho: true });
+    expect(on.stdout).toBe('first: failed\nsecond: sent\n');
+    const shown = on.reports!.map((r) => [r.trigger, r.counts, r.dropped]);
+    expect(shown).toEqual([
+      ['manual', { 'feature.export': 5 }, {}],
+      ['manual', { 'feature.import': 2 }, {}],
+      ['exit', {}, { refused: 5 }],
+    ]);
   });
 
   it('a run that called shutdown(), then counted again: its exit reports the later counts and the run', async () => {

@@ -323,6 +323,30 @@ describe('Spool: drops and purge', () => {
     expect(s.takeDrops()).toEqual({});
   });
 
+  it("takeRunEnds sums every record of a run's end, deletes them, and adds nothing of a record that would fail the wire contract", () => {
+    const s = spool();
+    s.recordRunEnd({ normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 1 } });
+    s.recordRunEnd({ normal: 0, nonZero: 1, signal: 0, duration: { '1048.576': 1 } });
+    const bad = [
+      { normal: 1, nonZero: 0, signal: 0, duration: { '1000': 1 } }, // not a bucket tallyho has
+      { normal: -1, nonZero: 0, signal: 0, duration: {} },
+      { normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 0.5 } },
+      { normal: 1, nonZero: 0, duration: {} },
+    ];
+    for (const exits of bad) writeFileSync(join(dir, `runs-${randomUUID()}.json`), JSON.stringify({ format: 1, exits }));
+    writeFileSync(join(dir, `runs-${randomUUID()}.json`), 'garbage');
+    expect(s.takeRunEnds()).toEqual({ normal: 1, nonZero: 1, signal: 0, duration: { '1048.576': 2 } });
+    expect(files().filter((n) => n.startsWith('runs-'))).toEqual([]);
+    expect(s.takeRunEnds()).toBeUndefined();
+  });
+
+  it("purge deletes the records of runs' ends too: they would leave with a report", () => {
+    const s = spool();
+    s.recordRunEnd({ normal: 1, nonZero: 0, signal: 0, duration: {} });
+    expect(s.purge()).toBe(0);
+    expect(files()).toEqual([]);
+  });
+
   it('purge deletes every waiting report, claimed or not, and says how many', () => {
     const s = spool();
     addAll(s, [1, 2]);
