@@ -17,7 +17,7 @@ import { readMachineId } from './identity/machine-id.js';
 import { type Late, lateAvailable, loadLate } from './load-late.js';
 import { lazy } from './config/lazy.js';
 import { type CounterTable, isIdle } from './registry/counter-table.js';
-import { startLifecycle } from './lifecycle.js';
+import { startLifecycle } from './delivery/lifecycle.js';
 import { sharedState, tableFor, type TestKitHook } from './registry/shared-state.js';
 import { atLeast, type Level } from './config/level.js';
 import { serverRuntimeSupport } from './runtime/support.js';
@@ -347,6 +347,7 @@ function enabledTelemetry(
     });
   });
 
+  kit?.lossHolders?.add({ project, losses: () => reporter.losses(), forget: () => reporter.forgetLosses() });
   const lifecycle = startLifecycle({ table, reporter, timer: status.timer, hooks: !underKit, runs: atLeast(status.level, 'usage'), log });
 
   return {
@@ -419,6 +420,9 @@ function lazyReporter(table: CounterTable, make: () => Reporter): Reporter {
     },
     losses: () => (made ? real().losses() : {}),
     holding: () => made && real().holding(),
+    forgetLosses() {
+      if (made) real().forgetLosses();
+    },
   };
 }
 

@@ -1,5 +1,5 @@
-import { type CountSnapshot, reset, snapshot } from './registry/counter-table.js';
-import { sharedState } from './registry/shared-state.js';
+import { addDropped, type CountSnapshot, reset, snapshot } from './registry/counter-table.js';
+import { type LossHolder, sharedState } from './registry/shared-state.js';
 import type { Report } from './report/report.js';
 import type { Transport } from './transports/transport.js';
 
@@ -58,13 +58,20 @@ export interface TestKit {
 export function installTestKit(): TestKit {
   const shared = sharedState();
   const reports: Report[] = [];
-  shared.testKit = { receive: (report) => reports.push(report as Report) };
+  const lossHolders = new Set<LossHolder>();
+  shared.testKit = { receive: (report) => reports.push(report as Report), lossHolders };
   return {
     reports,
-    counts: (project) => countsOf(project),
+    counts(project) {
+      const counts = countsOf(project);
+      const dropped = { ...counts.dropped };
+      for (const holder of lossHolders) if (holder.project === project) addDropped(dropped, holder.losses());
+      return { ...counts, dropped };
+    },
     reset() {
       reports.length = 0;
       for (const table of shared.tables.values()) reset(table, Date.now());
+      for (const holder of lossHolders) holder.forget();
     },
     uninstall() {
       delete shared.testKit;

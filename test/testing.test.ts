@@ -44,6 +44,26 @@ describe('installTestKit()', () => {
     expect(kit.reports[0]!.dropped).toEqual({});
   });
 
+  it('shows the losses found in delivery beside those found counting, and forgets them on reset()', async () => {
+    const { project, telemetry } = fresh();
+    telemetry.count('feature.export', 3);
+    // The kit's own transport fails once: a transport that throws is a final refusal.
+    const push = kit.reports.push.bind(kit.reports);
+    kit.reports.push = () => {
+      kit.reports.push = push;
+      throw new Error('the receiver is broken');
+    };
+    expect((await telemetry.flush()).status).toBe('failed');
+    expect(kit.counts(project).dropped).toEqual({ refused: 3 });
+    telemetry.count('bad\nname');
+    expect(kit.counts(project).dropped).toEqual({ refused: 3, invalid: 1 });
+    kit.reset();
+    expect(kit.counts(project).dropped).toEqual({});
+    telemetry.count('feature.import');
+    await telemetry.flush();
+    expect(kit.reports.map((r) => [r.counts, r.dropped])).toEqual([[{ 'feature.import': 1 }, {}]]);
+  });
+
   it('knows nothing of a project that never counted', () => {
     expect(kit.counts('never-created')).toEqual({ counts: {}, errors: {}, dropped: {} });
   });

@@ -76,6 +76,8 @@ export interface Reporter {
   losses(): Dropped;
   /** Whether it holds anything that only its exit would report: losses, or reports in flight. */
   holding(): boolean;
+  /** Forgets the losses it holds (`tallyho/testing`'s `reset()`). */
+  forgetLosses(): void;
 }
 
 export function createReporter(options: ReporterOptions): Reporter {
@@ -253,6 +255,7 @@ export function createReporter(options: ReporterOptions): Reporter {
     },
     losses: () => ({ ...carried }),
     holding: () => inFlight.size > 0 || anyDropped(carried),
+    forgetLosses: () => void (carried = {}),
   };
 
   /** Sends what waits without a new report: everything (explicit flush) or what is due (timer). */

@@ -1,4 +1,4 @@
-import { type Cell, type CounterTable, createCounterTable } from './counter-table.js';
+import { type Cell, type CounterTable, createCounterTable, type Dropped } from './counter-table.js';
 
 /**
  * State that every copy of tallyho in a process shares: the ESM and CommonJS builds of one version,
@@ -26,6 +26,19 @@ export interface WrapperInfo {
 export interface TestKitHook {
   /** Receives every report that a telemetry built under the kit sends. */
   readonly receive: (report: unknown) => void;
+  /**
+   * Where a telemetry built under the kit registers the losses it holds for its next report (losses
+   * found in delivery live with the reporter, not in the table): the kit shows them and forgets them.
+   * Absent in the kit of an older copy of tallyho.
+   */
+  readonly lossHolders?: Set<LossHolder>;
+}
+
+/** A telemetry's losses found in delivery, which its next report carries. */
+export interface LossHolder {
+  readonly project: string;
+  losses(): Dropped;
+  forget(): void;
 }
 
 // v2: cells carry an owner resolved at snapshot time instead of a name fixed up in place.

@@ -1,8 +1,8 @@
-import { errorText } from './config/error-text.js';
-import type { Log } from './config/log.js';
-import { onProcessExit } from './delivery/exit-hook.js';
-import type { FlushResult, Reporter } from './delivery/reporter.js';
-import { type CounterTable, recordExit, type RunOutcome } from './registry/counter-table.js';
+import { errorText } from '../config/error-text.js';
+import type { Log } from '../config/log.js';
+import { onProcessExit } from './exit-hook.js';
+import type { FlushResult, Reporter } from './reporter.js';
+import { type CounterTable, recordExit, type RunOutcome } from '../registry/counter-table.js';
 
 /** How long a timer-driven flush may retry: it holds nothing open, and the next tick comes anyway. */
 const FLUSH_DEADLINE_MS = 10_000;
