@@ -2,6 +2,7 @@ import type { ShowMe } from '../config/env.js';
 import type { Log } from '../config/log.js';
 import { addDropped, anyDropped, type CounterTable, type Dropped, isIdle, onlyTheRunsEnd, takeDelta } from '../registry/counter-table.js';
 import { addExits } from '../report/merge-signals.js';
+import { atLeast } from '../config/level.js';
 import { buildReport, lossOf, type ReportContext, totalCalls } from '../report/build-report.js';
 import type { Report, Trigger } from '../report/report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
@@ -100,12 +101,16 @@ export function createReporter(options: ReporterOptions): Reporter {
    * detached sender, or the next run): validation costs a cold zod several milliseconds that exit
    * must not wait for.
    */
-  function nextReport(trigger: Trigger): { report: Report } | { result: FlushResult } {
-    if (spool !== undefined) carry(spool.takeDrops());
+  function nextReport(trigger: Trigger, leaves: boolean): { report: Report } | { result: FlushResult } {
+    // What earlier runs left on disk is taken only by a report that will leave the machine (not by a
+    // dry run's, nor by one built without transports): taken, it is gone from the disk.
+    const fromDisk = leaves ? spool : undefined;
+    if (fromDisk !== undefined) carry(fromDisk.takeDrops());
     if (isIdle(table) && !anyDropped(carried)) return { result: { status: 'empty', calls: 0, outcomes: [] } };
     const delta = takeDelta(table, Date.now());
-    // Earlier runs that reported everything before their end left how they ended for this report.
-    const earlier = spool?.takeRunEnds();
+    // Earlier runs that reported everything before their end left how they ended for this report
+    // (at a level whose reports carry them).
+    const earlier = atLeast(context.level, 'usage') ? fromDisk?.takeRunEnds() : undefined;
     const exits = earlier === undefined ? delta.exits : addExits(delta.exits, earlier);
     const report = buildReport({ ...delta, dropped: addDropped(delta.dropped, carried), ...(exits === undefined ? {} : { exits }) }, trigger, context);
     carried = {};
@@ -201,7 +206,7 @@ export function createReporter(options: ReporterOptions): Reporter {
         const sending = !options.dryRun && transports.length > 0;
         // Losses found in the spool (expired, over quota, unreadable) go into this very report.
         if (sending && spool !== undefined) carry(spool.tidy(Date.now()));
-        const next = nextReport(trigger);
+        const next = nextReport(trigger, sending && spool !== undefined);
         if ('result' in next) {
           // Nothing new, but an explicit flush still sends what waits (a timer tick, what is due).
           if (sending && spool !== undefined) await sendWaiting(trigger === 'manual', signal);
@@ -240,7 +245,7 @@ export function createReporter(options: ReporterOptions): Reporter {
         if (!options.dryRun && transports.length > 0 && spool !== undefined) spool.recordRunEnd(takeDelta(table, Date.now()).exits!);
         return;
       }
-      const next = nextReport(trigger);
+      const next = nextReport(trigger, !options.dryRun && transports.length > 0 && spool !== undefined);
       if ('result' in next || options.dryRun || transports.length === 0 || spool === undefined) return;
       // Exit never waits for the network: one write per transport, and a sender only when a batch is due.
       const now = Date.now();

@@ -668,3 +668,45 @@ describe('losses flow one way', () => {
     expect(received[1]).toMatchObject({ counts: {}, dropped: { refused: 1 } });
   });
 });
+
+describe("what earlier runs left on disk (losses, runs' ends)", () => {
+  const reporterOn = (fs: MemoryFs, table: CounterTable, received: Report[], over: { dryRun?: boolean; level?: 'basic' | 'usage' } = {}) =>
+    createReporter({
+      table,
+      context: { project: 'acme-sdk', version: '1.0.0', level: over.level ?? 'usage', facts: environmentFacts(), ci: false, identity: undefined },
+      consent: 'opt-out',
+      optOutEnv: undefined,
+      transports: [{ name: 'memory', spec: { type: 'memory' }, send: (report) => (received.push(report), Promise.resolve({ kind: 'success' })) }],
+      showMe: undefined,
+      dryRun: over.dryRun ?? false,
+      log: silent,
+      spool: new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS),
+      batchMs: 0,
+      consentHolds: () => true,
+      onGone: () => {},
+      launchSender: () => {},
+    });
+
+  it('is taken only by a report that leaves: not by a dry run, nor a level whose reports do not carry runs', async () => {
+    const fs = new MemoryFs();
+    const earlier = new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS);
+    earlier.recordDrops({ network: 2 });
+    earlier.recordRunEnd({ normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 1 } });
+    const received: Report[] = [];
+
+    const dry = createCounterTable(Date.now());
+    allocateCell(dry, 'Client#query').calls = 1;
+    expect(await reporterOn(fs, dry, received, { dryRun: true }).flush('manual')).toMatchObject({ status: 'shown' });
+    const basic = createCounterTable(Date.now());
+    allocateCell(basic, 'Client#query').calls = 1;
+    await reporterOn(fs, basic, received, { level: 'basic' }).flush('manual');
+    // The basic report carries the losses (every level does), and leaves the run's end on disk.
+    expect(received.map((r) => [r.dropped, r.exits])).toEqual([[{ network: 2 }, undefined]]);
+
+    const usage = createCounterTable(Date.now());
+    allocateCell(usage, 'Client#query').calls = 1;
+    await reporterOn(fs, usage, received).flush('manual');
+    expect(received[1]).toMatchObject({ dropped: {}, exits: { normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 1 } } });
+    expect(fs.readdir(DIR).filter((n) => n.startsWith('runs-') || n.startsWith('drops-'))).toEqual([]);
+  });
+});
