@@ -42,17 +42,20 @@ export function isNative(fn: Function): boolean {
 
 /**
  * Whether `fn` can be called with `new`: a plain `function`, a class, a bound constructor. Arrow
- * functions, methods, async functions and generators cannot. Asked of the engine without calling
- * `fn`: `Reflect.construct` checks its new.target argument before it constructs anything.
+ * functions, methods, async functions and generators cannot. Asked of the engine without touching
+ * `fn`: a Proxy is constructible exactly when its target is, and constructing one runs its own trap
+ * alone, so nothing of `fn` is read, not even its `prototype` (were `fn` a Proxy, its traps would not run).
  */
 export function constructible(fn: Function): boolean {
   try {
-    Reflect.construct(Object, [], fn);
+    new (new Proxy(fn, CONSTRUCT_NOTHING) as new () => object)();
     return true;
   } catch {
     return false;
   }
 }
+
+const CONSTRUCT_NOTHING: ProxyHandler<Function> = { construct: () => ({}) };
 
 function isGenerator(fn: Function): boolean {
   // The tag comes from the generator function's own prototype chain, so it holds across realms.
