@@ -20,6 +20,7 @@ import { type CounterTable, isIdle } from './registry/counter-table.js';
 import { startLifecycle } from './delivery/lifecycle.js';
 import { sharedState, tableFor, type TestKitHook } from './registry/shared-state.js';
 import { atLeast, type Level } from './config/level.js';
+import { exportedByBuiltinModule } from './runtime/builtin-modules.js';
 import { serverRuntimeSupport } from './runtime/support.js';
 import { rebuildableSpec } from './transports/rebuildable.js';
 import type { Transport } from './transports/transport.js';
@@ -92,8 +93,8 @@ export interface Telemetry {
    * (instance and static), is counted with the same names and behaviour as under `track()` (`parse`,
    * `Client#query`, `Client.create`, `new Client`). Functions and classes in an object are named by
    * their keys. An object comes back as a new object (a module namespace is frozen); the functions'
-   * classes are changed in place, as a class decorator does. Nothing already counted is wrapped again.
-   * When telemetry is off it returns the target itself, untouched.
+   * classes are changed in place, as a class decorator does, except built-ins. Nothing already counted
+   * is wrapped again. When telemetry is off it returns the target itself, untouched.
    *
    * An ES5 constructor (a function, not a `class`, whose `prototype` has methods or accessors of its
    * own besides `constructor`, or inherits from another prototype, as `util.inherits` and
@@ -102,6 +103,13 @@ export interface Telemetry {
    * function on its own prototype, enumerable or not, and `Client.create` for each function on the
    * constructor itself, except constructors hung there (`Client.Error`, `super_`). A function whose
    * prototype has no methods, a built-in, a bound or an arrow function is counted as a function.
+   *
+   * A built-in is never changed, as its prototype is shared by the whole process: the runtime's
+   * global constructors (`Promise`, `URL`, `EventTarget`) and what Node's built-in modules export
+   * (`EventEmitter`, `Buffer`, `stream.Readable`; under Bun and Deno, those of `events`, `buffer` and
+   * `stream` alone), and a function whose `prototype` is a built-in's very prototype, are counted as
+   * functions. A class that extends a built-in (`util.inherits(Emitter, EventEmitter)` too) is the
+   * package's own, counted as a class, and the built-in's methods it inherits are not counted.
    *
    * What is walked, one level deep: an object's own string-keyed properties that hold a function or
    * a class, or a getter that returns one; a class's methods (not fields that hold functions, not
@@ -351,7 +359,7 @@ function enabledTelemetry(
   const lifecycle = startLifecycle({ table, reporter, timer: status.timer, hooks: !underKit, runs: atLeast(status.level, 'usage'), log });
 
   return {
-    ...countingMethods(table, resolved.maxNames, log.warn),
+    ...countingMethods(table, resolved.maxNames, log.warn, exportedByBuiltinModule),
     status() {
       const { enabled, rule, reason } = current();
       return { ...status, enabled, rule, reason };

@@ -31,15 +31,6 @@ export function isConstructorFunction(fn: Function): boolean {
   return false;
 }
 
-/** A built-in (`Promise`, `Map`): its prototype is the runtime's, shared by every program in the process. */
-export function isNative(fn: Function): boolean {
-  try {
-    return /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn));
-  } catch {
-    return true;
-  }
-}
-
 /**
  * Whether `fn` can be called with `new`: a plain `function`, a class, a bound constructor. Arrow
  * functions, methods, async functions and generators cannot. Asked of the engine without touching

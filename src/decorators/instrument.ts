@@ -1,6 +1,7 @@
 import { errorText } from '../config/error-text.js';
 import { allocateCell, explicitName } from '../registry/counter-table.js';
-import { isClass, isConstructorFunction, isNative } from './function-kind.js';
+import { isBuiltin, type ModuleExportCheck } from './built-ins.js';
+import { isClass, isConstructorFunction } from './function-kind.js';
 import { decorateClass, type TrackSink, wrapFunction } from './track.js';
 
 /** Options of `telemetry.instrument()`. */
@@ -24,8 +25,12 @@ export type Instrument = <T>(target: T, options?: InstrumentOptions) => T;
 /** The instrument of a telemetry that is off: every target comes back untouched. */
 const inert: Instrument = (target) => target;
 
-/** Builds `instrument()` for one project; with no sink (telemetry off) it returns every target as it is. */
-export function createInstrument(sink: TrackSink | undefined): Instrument {
+/**
+ * Builds `instrument()` for one project; with no sink (telemetry off) it returns every target as it is.
+ * `exportedByModule` tells the functions the runtime's own modules export (Node's), which are
+ * built-ins too.
+ */
+export function createInstrument(sink: TrackSink | undefined, exportedByModule?: ModuleExportCheck): Instrument {
   if (sink === undefined) return inert;
   // What this telemetry made of each original, so that instrumenting twice gives the same result.
   const made = new WeakMap<Function, Function>();
@@ -35,15 +40,14 @@ export function createInstrument(sink: TrackSink | undefined): Instrument {
     if (sink!.wrappers.has(fn)) return fn;
     const known = made.get(fn);
     if (known !== undefined) return known;
-    let result: Function;
-    if (isClass(fn)) {
-      result = decorateClass(sink!, { name, time }, fn, name) ?? fn;
-    } else if (isConstructorFunction(fn) && !isNative(fn)) {
-      // A built-in's prototype is the runtime's, shared by the whole process: it stays a function.
-      result = decorateClass(sink!, { name, time }, fn, name, true) ?? fn;
-    } else {
-      result = wrapFunction(sink!, fn, allocateCell(sink!.table, explicitName(name), time));
-    }
+    const kind = isClass(fn) ? 'class' : isConstructorFunction(fn) ? 'es5' : 'function';
+    // A class is changed in place, unless it is a built-in: its prototype is the runtime's, shared
+    // by the whole process (tallyho included), so it stays a function. Asked of classes alone, as
+    // finding a built-in costs more than telling a class.
+    const result =
+      kind !== 'function' && !isBuiltin(fn, exportedByModule)
+        ? (decorateClass(sink!, { name, time }, fn, name, kind === 'es5') ?? fn)
+        : wrapFunction(sink!, fn, allocateCell(sink!.table, explicitName(name), time));
     made.set(fn, result);
     return result;
   }

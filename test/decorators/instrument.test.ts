@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { EventEmitter } from 'node:events';
 import { inherits } from 'node:util';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTelemetry, type Telemetry } from '../../src/telemetry.js';
@@ -179,6 +180,61 @@ const VERSION = '1.0.0';
 
 const NAMES = ['parse', 'format', 'load', 'count', 'fail', 'Conn', 'Pool', 'Replica', 'Mirror', 'Bag', 'Sized', 'Base', 'Client', 'Guarded', 'VERSION', 'seen'];
 
+/**
+ * A package that re-exports built-ins (EventEmitter from node:events, the Buffer and URL globals)
+ * beside its own subclasses of them. The module text gets `inherits` and `EventEmitter` as LIBRARY does.
+ */
+const BUILTINS = `
+const { Buffer, URL } = globalThis;
+
+// A subclass, ES5 style, of a built-in written in JavaScript.
+function Emitter(name) {
+  EventEmitter.call(this);
+  this.name = name;
+}
+inherits(Emitter, EventEmitter);
+Emitter.prototype.ping = function () {
+  return this.emit('ping', this.name);
+};
+
+class Bus extends EventTarget {
+  send(type) {
+    return this.dispatchEvent(new Event(type));
+  }
+}
+
+// Wears EventEmitter's very prototype, not one inheriting from it.
+function Alias() {
+  EventEmitter.call(this);
+}
+Alias.prototype = EventEmitter.prototype;
+`;
+
+const BUILTIN_NAMES = ['EventEmitter', 'Buffer', 'URL', 'Emitter', 'Bus', 'Alias'];
+
+type Builtins = {
+  EventEmitter: typeof EventEmitter;
+  Buffer: typeof Buffer;
+  URL: typeof URL;
+  Emitter: (new (name: string) => EventEmitter & { name: string; ping(): boolean }) & { super_: unknown };
+  Bus: new () => EventTarget & { send(type: string): boolean };
+  Alias: new () => EventEmitter;
+};
+
+/** The keys of `holder` whose property is no longer the very one described in `before`. */
+function changedKeys(holder: object, before: Record<PropertyKey, PropertyDescriptor>): string[] {
+  const now = Object.getOwnPropertyDescriptors(holder) as Record<PropertyKey, PropertyDescriptor>;
+  const keys = new Set<PropertyKey>([...Reflect.ownKeys(before), ...Reflect.ownKeys(now)]);
+  const same = (a: PropertyDescriptor | undefined, b: PropertyDescriptor | undefined) =>
+    a !== undefined && b !== undefined && (['value', 'get', 'set', 'writable', 'enumerable', 'configurable'] as const).every((field) => Object.is(a[field], b[field]));
+  return [...keys].filter((key) => !same(before[key], now[key])).map(String);
+}
+
+/** The built-ins' own properties and prototypes, as the process shares them. */
+function builtinHolders(): object[] {
+  return [EventEmitter, EventEmitter.prototype, Buffer, Buffer.prototype, Object.getPrototypeOf(Buffer.prototype) as object, URL, URL.prototype, EventTarget, EventTarget.prototype];
+}
+
 type Library = {
   parse: ((text: string, strict?: boolean) => { text: number; strict: boolean; self: unknown }) & { defaults: { strict: boolean } };
   format: (value: unknown) => string;
@@ -248,20 +304,20 @@ writeFileSync(join(root, 'native-import.cjs'), 'module.exports = (url) => import
 const nativeImport = require(join(root, 'native-import.cjs')) as (url: string) => Promise<unknown>;
 let files = 0;
 
-/** Loads a fresh copy of the library, its exports as the module system gives them. */
-async function loadLibrary(system: ModuleSystem): Promise<Library> {
+/** Loads a fresh copy of the library (or of another module text), its exports as the module system gives them. */
+async function loadLibrary<T = Library>(system: ModuleSystem, text = LIBRARY, names = NAMES): Promise<T> {
   const base = join(root, `library-${++files}`);
   if (system === 'esm') {
-    writeFileSync(`${base}.mjs`, `import { inherits } from 'node:util';\n${LIBRARY}\nexport { ${NAMES.join(', ')} };\n`);
-    return (await nativeImport(pathToFileURL(`${base}.mjs`).href)) as Library;
+    writeFileSync(`${base}.mjs`, `import { inherits } from 'node:util';\nimport { EventEmitter } from 'node:events';\n${text}\nexport { ${names.join(', ')} };\n`);
+    return (await nativeImport(pathToFileURL(`${base}.mjs`).href)) as T;
   }
   const footer =
     system === 'cjs'
-      ? `module.exports = { ${NAMES.join(', ')} };`
+      ? `module.exports = { ${names.join(', ')} };`
       : // As esbuild compiles ES exports to CommonJS: enumerable getters, and __esModule.
-        `Object.defineProperty(exports, '__esModule', { value: true });\n${NAMES.map((n) => `Object.defineProperty(exports, '${n}', { enumerable: true, get: () => ${n} });`).join('\n')}`;
-  writeFileSync(`${base}.cjs`, `'use strict';\nconst { inherits } = require('node:util');\n${LIBRARY}\n${footer}\n`);
-  return require(`${base}.cjs`) as Library;
+        `Object.defineProperty(exports, '__esModule', { value: true });\n${names.map((n) => `Object.defineProperty(exports, '${n}', { enumerable: true, get: () => ${n} });`).join('\n')}`;
+  writeFileSync(`${base}.cjs`, `'use strict';\nconst { inherits } = require('node:util');\nconst { EventEmitter } = require('node:events');\n${text}\n${footer}\n`);
+  return require(`${base}.cjs`) as T;
 }
 
 describe.each(['esm', 'cjs', 'cjs-getters'] as const)('instrument() of a plain module loaded as %s', (system) => {
@@ -567,6 +623,77 @@ describe.each(['esm', 'cjs', 'cjs-getters'] as const)('instrument() of a plain m
     });
   });
 
+  describe('built-ins a package re-exports (EventEmitter, Buffer, URL)', () => {
+    async function freshBuiltins() {
+      const project = `instrument-builtins-${system}-${++serial}`;
+      const telemetry = createTelemetry({ project, version: '1.0.0' });
+      const original = await loadLibrary<Builtins>(system, BUILTINS, BUILTIN_NAMES);
+      const holders = builtinHolders();
+      const before = holders.map((holder) => Object.getOwnPropertyDescriptors(holder));
+      const lib = telemetry.instrument(original);
+      const changed = () => holders.map((holder, i) => changedKeys(holder, before[i]!)).flat();
+      return { telemetry, original, lib, changed, counts: () => kit.counts(project).counts };
+    }
+
+    it('are left as they are, prototypes and statics included, and counted as plain functions', async () => {
+      const { emit } = EventEmitter.prototype;
+      const { toString } = Buffer.prototype;
+      const { lib, changed, counts } = await freshBuiltins();
+      expect(changed()).toEqual([]);
+      expect(EventEmitter.prototype.emit).toBe(emit);
+      expect(Buffer.prototype.toString).toBe(toString);
+      expect([lib.EventEmitter === EventEmitter, lib.Buffer === Buffer, lib.URL === URL]).toEqual([false, false, false]);
+      expect(lib.EventEmitter.prototype).toBe(EventEmitter.prototype);
+      expect(lib.Buffer.prototype).toBe(Buffer.prototype);
+      expect(lib.URL.prototype).toBe(URL.prototype);
+      const emitter = new lib.EventEmitter();
+      let heard = 0;
+      emitter.on('x', () => heard++);
+      emitter.emit('x');
+      expect([heard, emitter instanceof EventEmitter]).toEqual([1, true]);
+      expect(new lib.URL('https://example.org/a').pathname).toBe('/a');
+      // Functions hung on a plain function are kept on its counted version, uncounted.
+      expect(lib.Buffer.from('abc').toString('hex')).toBe('616263');
+      expect(Buffer.from('x').toString()).toBe('x');
+      expect(counts()).toEqual({ EventEmitter: 1, URL: 1 });
+    });
+
+    it("count a program's own subclasses of them as classes, and none of the methods the subclasses inherit", async () => {
+      const { lib, changed, counts } = await freshBuiltins();
+      const emitter = new lib.Emitter('e');
+      let pinged: unknown;
+      emitter.on('ping', (name: unknown) => (pinged = name));
+      expect(emitter.ping()).toBe(true);
+      emitter.emit('other');
+      expect([pinged, emitter instanceof EventEmitter, lib.Emitter.super_]).toEqual(['e', true, EventEmitter]);
+      const bus = new lib.Bus();
+      let got = 0;
+      bus.addEventListener('x', () => got++);
+      bus.send('x');
+      expect(got).toBe(1);
+      expect(changed()).toEqual([]);
+      expect(counts()).toEqual({ 'new Emitter': 1, 'Emitter#ping': 1, 'new Bus': 1, 'Bus#send': 1 });
+    });
+
+    it("count a function whose prototype is a built-in's very prototype as a plain function", async () => {
+      const { lib, changed, counts } = await freshBuiltins();
+      const alias = new lib.Alias();
+      alias.emit('x');
+      expect(alias).toBeInstanceOf(EventEmitter);
+      expect(changed()).toEqual([]);
+      expect(counts()).toEqual({ Alias: 1 });
+    });
+
+    it('count a single built-in as a plain function', async () => {
+      const { telemetry, changed, counts } = await freshBuiltins();
+      const Counted = telemetry.instrument(EventEmitter);
+      expect(Counted).not.toBe(EventEmitter);
+      new Counted().emit('x');
+      expect(changed()).toEqual([]);
+      expect(counts()).toEqual({ EventEmitter: 1 });
+    });
+  });
+
   it('counts nothing twice: decorated or instrumented already', async () => {
     const { telemetry, lib, original, counts } = await fresh();
     const again = telemetry.instrument(original);
@@ -640,6 +767,30 @@ describe.each(['esm', 'cjs', 'cjs-getters'] as const)('instrument() of a plain m
     expect(telemetry.instrument(original.Conn)).toBe(original.Conn);
     expect(telemetry.instrument(original.parse, { time: true })).toBe(original.parse);
     expect(holders.map((holder) => Object.getOwnPropertyDescriptors(holder))).toEqual(before);
+  });
+});
+
+describe('instrument() of a class from a built-in module loaded after a first built-in was found', () => {
+  it('leaves that class as it is, and counts it as a plain function', () => {
+    const kit = installTestKit();
+    try {
+      const telemetry = createTelemetry({ project: 'instrument-late-builtin', version: '1.0.0' });
+      telemetry.instrument({ EventEmitter });
+      // A module this process has not loaded yet, and an ES5 constructor it exports.
+      const constructors: Record<string, string> = { dgram: 'Socket', tty: 'ReadStream', zlib: 'Gzip' };
+      const loaded = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
+      const late = Object.keys(constructors).find((id) => !loaded.includes(`NativeModule ${id}`));
+      expect(late).toBeDefined();
+      const Late = (process.getBuiltinModule(`node:${late!}`) as Record<string, Function>)[constructors[late!]!]!;
+      const holders = [Late, Late.prototype as object];
+      const before = holders.map((holder) => Object.getOwnPropertyDescriptors(holder));
+      const counted = telemetry.instrument({ Late }).Late;
+      expect(counted).not.toBe(Late);
+      expect(counted.prototype).toBe(Late.prototype);
+      expect(holders.map((holder, i) => changedKeys(holder, before[i]!)).flat()).toEqual([]);
+    } finally {
+      kit.uninstall();
+    }
   });
 });
 
