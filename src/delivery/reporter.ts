@@ -110,7 +110,7 @@ export function createReporter(options: ReporterOptions): Reporter {
     const delta = takeDelta(table, Date.now());
     // Earlier runs that reported everything before their end left how they ended for this report
     // (at a level whose reports carry them).
-    const earlier = atLeast(context.level, 'usage') ? fromDisk?.takeRunEnds() : undefined;
+    const earlier = atLeast(context.level, 'usage') ? fromDisk?.takeRunEnds(context.version) : undefined;
     const exits = earlier === undefined ? delta.exits : addExits(delta.exits, earlier);
     const report = buildReport({ ...delta, dropped: addDropped(delta.dropped, carried), ...(exits === undefined ? {} : { exits }) }, trigger, context);
     carried = {};
@@ -148,14 +148,16 @@ export function createReporter(options: ReporterOptions): Reporter {
       onClaims: (claims: readonly Claim[]) => {
         for (const claim of claims) inFlight.add(claim);
       },
+      // Each loss is carried as its claim settles: the process may exit before the rest of the batch is sent.
+      onSettled: ({ lost }: Delivered) => carry(lost),
     };
     for (const claim of own) inFlight.add(claim);
     try {
-      const { delivered, lost }: Delivery =
+      // The losses were carried claim by claim (the spool was tidied by the caller): nothing more to carry.
+      const { delivered }: Delivery =
         spool === undefined
           ? await deliverClaims(delivery, own)
           : await deliverBatch({ ...delivery, spool }, { all, only: (entry) => byName.has(entry.transport.name), own, tidy: false });
-      carry(lost);
       return delivered;
     } finally {
       for (const claim of inFlight) if (claim.settled) inFlight.delete(claim);
@@ -242,7 +244,7 @@ export function createReporter(options: ReporterOptions): Reporter {
       if (onlyTheRunsEnd(table) && !anyDropped(carried)) {
         // The run reported everything before its end: the project's next report carries how it ended
         // (a report of its own would count the run twice), and no sender starts for it.
-        if (!options.dryRun && transports.length > 0 && spool !== undefined) spool.recordRunEnd(takeDelta(table, Date.now()).exits!);
+        if (!options.dryRun && transports.length > 0 && spool !== undefined) spool.recordRunEnd(context.version, takeDelta(table, Date.now()).exits!);
         return;
       }
       const next = nextReport(trigger, !options.dryRun && transports.length > 0 && spool !== undefined);

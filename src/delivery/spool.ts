@@ -113,6 +113,8 @@ const ENTRY = /^(\d{13})-([0-9a-f-]{36})-(\d+)\.json$/;
 const CLAIMED = /^(\d{13}-[0-9a-f-]{36}-\d+\.json)\.claim-(\d{13})-[0-9a-z-]+(-releasing)?$/;
 const DROPS = /^drops-[0-9a-f-]{36}\.json$/;
 const RUN_ENDS = /^runs-[0-9a-f-]{36}\.json$/;
+// A record being taken: `<record>.taking-<pid>`, left behind by a process that died while taking it.
+const TAKING = /^((?:drops|runs)-[0-9a-f-]{36}\.json)\.taking-\d+$/;
 
 /** Whether an entry may still be merged: never tried, never possibly seen by a receiver. */
 export function mergeable(entry: SpoolEntry): boolean {
@@ -215,9 +217,23 @@ export class Spool {
     for (const name of this.names()) {
       const claimed = CLAIMED.exec(name);
       if (claimed && now - Number(claimed[2]) > this.limits.staleClaimMs) this.takeBack(join(this.dir, name), claimed[1]!);
+      const taking = TAKING.exec(name);
+      if (taking) {
+        // A record a dead process was taking goes back, for the next report to take whole.
+        const path = join(this.dir, name);
+        const modified = this.fs.stat(path)?.mtimeMs;
+        if (modified !== undefined && now - modified > this.limits.staleClaimMs) this.tryRename(path, join(this.dir, taking[1]!));
+      }
     }
     const live: { name: string; size: number; entry: SpoolEntry }[] = [];
     for (const name of this.names()) {
+      if (RUN_ENDS.test(name)) {
+        // A run's end no report of its version took in time: as old as an expired report, and as gone.
+        const path = join(this.dir, name);
+        const modified = this.fs.stat(path)?.mtimeMs;
+        if (modified !== undefined && now - modified > this.limits.maxAgeMs) this.fs.unlink(path);
+        continue;
+      }
       if (!ENTRY.test(name)) continue;
       const path = join(this.dir, name);
       const read = this.read(path);
@@ -384,39 +400,45 @@ export class Spool {
   takeDrops(): Dropped {
     const total: Dropped = { ...this.unwritten };
     this.unwritten = {};
-    this.takeRecords(DROPS, (record) => void addDropped(total, record.dropped as Record<string, unknown> | undefined));
+    this.takeRecords(DROPS, (record) => (addDropped(total, record.dropped as Record<string, unknown> | undefined), true));
     return total;
   }
 
   /**
-   * Writes how a run ended, when the run reported everything before its end: the project's next report
-   * carries it, rather than a report of its own (which would count the run twice in `runs`). A record
-   * that cannot be written is not a count: nothing is lost that a report would show.
+   * Writes how a run of `version` ended, when the run reported everything before its end: the
+   * project's next report of the same version carries it, rather than a report of its own (which
+   * would count the run twice in `runs`). A record that cannot be written is not a count: nothing is
+   * lost that a report would show.
    */
-  recordRunEnd(exits: ExitCounts): void {
+  recordRunEnd(version: string, exits: ExitCounts): void {
     try {
-      this.fs.writeAtomic(join(this.dir, `runs-${randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, exits }));
+      this.fs.writeAtomic(join(this.dir, `runs-${randomUUID()}.json`), JSON.stringify({ format: FILE_FORMAT, version, exits }));
     } catch {
       // See above.
     }
   }
 
-  /** Collects and deletes the recorded runs' ends, summed; `undefined` when there are none. */
-  takeRunEnds(): ExitCounts | undefined {
+  /**
+   * Collects and deletes the recorded ends of runs of `version`, summed; `undefined` when there are
+   * none. Records of other versions wait for a report of theirs, or for the age limit.
+   */
+  takeRunEnds(version: string): ExitCounts | undefined {
     let total: ExitCounts | undefined;
     this.takeRecords(RUN_ENDS, (record) => {
+      if (record.version !== version) return false;
       const exits = readExits(record.exits);
       if (exits !== undefined) total = addExits(total, exits);
+      return true;
     });
     return total;
   }
 
   /**
    * Takes every record whose name matches `pattern`: each is claimed by a rename, read whole, given to
-   * `take` and deleted. A record of a newer format is left for the copy of tallyho that wrote it; an
-   * unreadable one adds nothing.
+   * `take` and deleted, unless `take` returns false (then it is put back). A record of a newer format
+   * is left for the copy of tallyho that wrote it; an unreadable one adds nothing.
    */
-  private takeRecords(pattern: RegExp, take: (record: Record<string, unknown>) => void): void {
+  private takeRecords(pattern: RegExp, take: (record: Record<string, unknown>) => boolean): void {
     for (const name of this.names()) {
       if (!pattern.test(name)) continue;
       const path = join(this.dir, name);
@@ -428,7 +450,10 @@ export class Spool {
           this.tryRename(claimed, path);
           continue;
         }
-        take(parsed);
+        if (!take(parsed)) {
+          this.tryRename(claimed, path);
+          continue;
+        }
       } catch {
         // An unreadable record: nothing to add.
       }

@@ -102,8 +102,8 @@ export interface Report {
   dependencies?: Record<string, string | null>;
   /**
    * How runs ended, and how long they ran (`usage` and above): a report made at exit carries its own
-   * run; a run that reported everything before its end is carried by the project's next report; a
-   * batch sums the runs it merges.
+   * run; a run that reported everything before its end is carried by the project's next report of
+   * the same version (within the spool's age limit); a batch sums the runs it merges.
    */
   exits?: {
     /** Runs that ended with exit code 0. */

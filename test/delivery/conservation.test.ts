@@ -691,7 +691,7 @@ describe("what earlier runs left on disk (losses, runs' ends)", () => {
     const fs = new MemoryFs();
     const earlier = new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS);
     earlier.recordDrops({ network: 2 });
-    earlier.recordRunEnd({ normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 1 } });
+    earlier.recordRunEnd('1.0.0', { normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 1 } });
     const received: Report[] = [];
 
     const dry = createCounterTable(Date.now());
@@ -708,5 +708,53 @@ describe("what earlier runs left on disk (losses, runs' ends)", () => {
     await reporterOn(fs, usage, received).flush('manual');
     expect(received[1]).toMatchObject({ dropped: {}, exits: { normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 1 } } });
     expect(fs.readdir(DIR).filter((n) => n.startsWith('runs-') || n.startsWith('drops-'))).toEqual([]);
+  });
+});
+
+describe('a loss found while a flush is still sending', () => {
+  it('is carried as its claim settles: a process that exits before the flush ends still reports it', async () => {
+    const fs = new MemoryFs();
+    const table = createCounterTable(Date.now());
+    let refusedOne!: () => void;
+    const refused = new Promise<void>((resolve) => (refusedOne = resolve));
+    const refusing: Transport = {
+      name: 'refusing',
+      spec: { type: 'memory' },
+      send: () => (refusedOne(), Promise.resolve({ kind: 'failure', reason: '400 Bad Request' })),
+    };
+    const hanging: Transport = { name: 'hanging', spec: { type: 'memory' }, send: () => new Promise(() => {}) };
+    const reporter = createReporter({
+      table,
+      context: { project: 'acme-sdk', version: '1.0.0', level: 'usage', facts: environmentFacts(), ci: false, identity: undefined },
+      consent: 'opt-out',
+      optOutEnv: undefined,
+      transports: [refusing, hanging],
+      showMe: undefined,
+      dryRun: false,
+      log: silent,
+      spool: new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS),
+      batchMs: 0,
+      consentHolds: () => true,
+      onGone: () => {},
+      launchSender: () => {},
+    });
+    allocateCell(table, 'Client#query').calls = 7;
+    void reporter.flush('manual');
+    await refused;
+    // The refusal settles within the same turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    // The refusal is settled; the other transport's send never ends. The process exits now.
+    expect(reporter.losses()).toEqual({ refused: 7 });
+    reporter.flushAtExit('exit');
+    const written = fs.readdir(DIR).filter((n) => /^\d{13}-/.test(n) && !n.includes('.claim-'));
+    const reports = written.map((n) => (JSON.parse(fs.readFile(`${DIR}/${n}`)) as { report: Report }).report);
+    // The interrupted send is put back (7 calls, for the hanging transport), and the exit report carries the refusal.
+    expect(reports.map((r) => [r.counts, r.dropped]).sort()).toEqual(
+      [
+        [{ 'Client#query': 7 }, {}],
+        [{}, { refused: 7 }],
+        [{}, { refused: 7 }],
+      ].sort(),
+    );
   });
 });

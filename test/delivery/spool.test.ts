@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -325,24 +325,50 @@ describe('Spool: drops and purge', () => {
 
   it("takeRunEnds sums every record of a run's end, deletes them, and adds nothing of a record that would fail the wire contract", () => {
     const s = spool();
-    s.recordRunEnd({ normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 1 } });
-    s.recordRunEnd({ normal: 0, nonZero: 1, signal: 0, duration: { '1048.576': 1 } });
+    s.recordRunEnd('1.0.0', { normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 1 } });
+    s.recordRunEnd('1.0.0', { normal: 0, nonZero: 1, signal: 0, duration: { '1048.576': 1 } });
+    s.recordRunEnd('2.0.0', { normal: 5, nonZero: 0, signal: 0, duration: {} });
     const bad = [
       { normal: 1, nonZero: 0, signal: 0, duration: { '1000': 1 } }, // not a bucket tallyho has
       { normal: -1, nonZero: 0, signal: 0, duration: {} },
       { normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 0.5 } },
       { normal: 1, nonZero: 0, duration: {} },
     ];
-    for (const exits of bad) writeFileSync(join(dir, `runs-${randomUUID()}.json`), JSON.stringify({ format: 1, exits }));
+    for (const exits of bad) writeFileSync(join(dir, `runs-${randomUUID()}.json`), JSON.stringify({ format: 1, version: '1.0.0', exits }));
     writeFileSync(join(dir, `runs-${randomUUID()}.json`), 'garbage');
-    expect(s.takeRunEnds()).toEqual({ normal: 1, nonZero: 1, signal: 0, duration: { '1048.576': 2 } });
+    expect(s.takeRunEnds('1.0.0')).toEqual({ normal: 1, nonZero: 1, signal: 0, duration: { '1048.576': 2 } });
+    // Another version's run waits for a report of its own version.
+    expect(files().filter((n) => n.startsWith('runs-'))).toHaveLength(1);
+    expect(s.takeRunEnds('1.0.0')).toBeUndefined();
+    expect(s.takeRunEnds('2.0.0')).toEqual({ normal: 5, nonZero: 0, signal: 0, duration: {} });
     expect(files().filter((n) => n.startsWith('runs-'))).toEqual([]);
-    expect(s.takeRunEnds()).toBeUndefined();
+  });
+
+  it('tidy puts back a record that a process died while taking, once its claim is stale', () => {
+    const s = spool({ staleClaimMs: 1000 });
+    const name = `drops-${randomUUID()}.json`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.taking-999999`), JSON.stringify({ format: 1, dropped: { quota: 3 } }));
+    s.tidy(Date.now());
+    expect(s.takeDrops()).toEqual({});
+    s.tidy(Date.now() + 2000);
+    expect(files()).toEqual([name]);
+    expect(s.takeDrops()).toEqual({ quota: 3 });
+  });
+
+  it("tidy deletes a record of a run's end past the age limit", () => {
+    const s = spool({ maxAgeMs: 1000 });
+    s.recordRunEnd('1.0.0', { normal: 1, nonZero: 0, signal: 0, duration: {} });
+    const [record] = files();
+    s.tidy(Date.now());
+    expect(files()).toEqual([record]);
+    s.tidy(Date.now() + 2000);
+    expect(files()).toEqual([]);
   });
 
   it("purge deletes the records of runs' ends too: they would leave with a report", () => {
     const s = spool();
-    s.recordRunEnd({ normal: 1, nonZero: 0, signal: 0, duration: {} });
+    s.recordRunEnd('1.0.0', { normal: 1, nonZero: 0, signal: 0, duration: {} });
     expect(s.purge()).toBe(0);
     expect(files()).toEqual([]);
   });

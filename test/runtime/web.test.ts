@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Report } from '../../src/report/report.js';
 import { BEACON_MAX_BYTES, byteLength, httpTransport } from '../../src/runtime/web/http-transport.js';
 import { decideWebConsent, readWebSignals, writeWebConsent } from '../../src/runtime/web/signals.js';
-import { splitReport } from '../../src/runtime/web/telemetry.js';
+import { createTelemetry as createWebTelemetry, splitReport } from '../../src/runtime/web/telemetry.js';
 
 /** A localStorage of a Map, or one that throws as blocked storage does. */
 function storage(items: Record<string, string> = {}) {
@@ -105,5 +105,34 @@ describe('the web httpTransport', () => {
 
   it('a beacon with no sendBeacon (a worker, a server) is refused, never thrown', () => {
     expect(httpTransport('https://t.example/r').beacon('{}')).toBe(false);
+  });
+});
+
+describe('the web telemetry after shutdown()', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('what its final flush could not send (the losses it found) leaves by beacon when the page goes', async () => {
+    const listeners = new Map<string, () => void>();
+    vi.stubGlobal('document', { visibilityState: 'visible' });
+    vi.stubGlobal('addEventListener', (type: string, listener: () => void) => listeners.set(type, listener));
+    vi.stubGlobal('removeEventListener', (type: string) => listeners.delete(type));
+    const beacons: string[] = [];
+    const refusing = {
+      name: 'refusing',
+      send: () => Promise.resolve({ kind: 'failure' as const, reason: '400 Bad Request' }),
+      beacon: (body: string) => (beacons.push(body), true),
+    };
+    const telemetry = createWebTelemetry({ project: 'web-after-shutdown', version: '1.0.0', transports: [refusing], timer: false });
+    expect(telemetry.status().enabled).toBe(true);
+    telemetry.count('feature.export', 4);
+    expect((await telemetry.shutdown()).status).toBe('failed');
+    expect(listeners.has('pagehide')).toBe(true);
+    listeners.get('pagehide')!();
+    expect(beacons.map((body) => (JSON.parse(body) as Report).dropped)).toEqual([{ refused: 4 }]);
+    // Sent: nothing is left, and a second page event sends nothing more.
+    listeners.get('visibilitychange')?.();
+    expect(beacons).toHaveLength(1);
   });
 });

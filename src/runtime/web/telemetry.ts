@@ -77,7 +77,8 @@ function enabledTelemetry(
   const context: ReportContext = { project, version, level: status.level, facts: { runtime: { name: runtimeName, version: runtimeVersion } }, ci: false, identity: undefined };
   let withdrawn = false;
   let stopped = false;
-  const holds = () => !withdrawn && !stopped && decide().enabled;
+  const consents = () => !withdrawn && decide().enabled;
+  const holds = () => !stopped && consents();
   /** Reports not yet taken by some transport, oldest first, with the transports still owed. */
   const pending: { report: Report; owed: Transport[] }[] = [];
   let queue: Promise<unknown> = Promise.resolve();
@@ -151,7 +152,8 @@ function enabledTelemetry(
    * the browser refuses is counted as lost (`network`).
    */
   function beaconAll(): void {
-    if (!holds()) return;
+    // After shutdown(), only what its final flush could not send is left to leave by beacon.
+    if (!consents() || (stopped && pending.length === 0 && !anyDropped(carried))) return;
     const report = nextReport('exit');
     if ((switches?.dryRun ?? false) || transports.length === 0) return;
     if (report !== undefined) pending.push({ report, owed: [...transports] });
@@ -208,7 +210,9 @@ function enabledTelemetry(
         new Promise<FlushResult>((resolve) => setTimeout(() => resolve({ status: 'timeout', calls: 0, outcomes: [] }), shutdownOptions.timeoutMs ?? 5000)),
       ]);
       stopped = true;
-      for (const d of detach.splice(0)) d();
+      // What the final flush could not send (reports kept for a retry, losses it found) still leaves
+      // by beacon when the page goes: the page's listeners stay until then.
+      if (pending.length === 0 && !anyDropped(carried)) for (const d of detach.splice(0)) d();
       return result;
     },
   };
