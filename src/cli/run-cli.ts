@@ -59,7 +59,9 @@ export function runCli(args: readonly string[], streams: CliStreams, cwd = proce
 function run(args: readonly string[], streams: CliStreams, cwd: string): number {
   const [command, ...rest] = args;
   const flags = rest.filter((a) => a.startsWith('-'));
-  const names = rest.filter((a) => !a.startsWith('-'));
+  // Project names are lower case: `ACME-SDK` means `acme-sdk`, as in TALLYHO_OPTOUT.
+  const given = rest.filter((a) => !a.startsWith('-'));
+  const names = given.map((a) => a.toLowerCase());
   const env = readEnv();
   const home = resolveHome(env.home, env.folders);
   const { out } = streams;
@@ -69,7 +71,7 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
     if (bad !== undefined) throw new UsageError(`"${command}" does not take ${bad}`);
   };
   const checkNames = () => {
-    const bad = names.find((n) => !PROJECT.test(n) || n.includes('..'));
+    const bad = given.find((n) => !PROJECT.test(n.toLowerCase()) || n.includes('..'));
     if (bad !== undefined) throw new UsageError(`"${bad}" is not a project name (a-z 0-9 @ / . _ -)`);
   };
   // Writing switches into a folder that someone else can also write would protect nothing.
@@ -126,6 +128,10 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
         out.write(`tallyho: ${project} is off on this machine${purged ? ` (${purged} waiting reports deleted)` : ''}.\n`);
       } else {
         out.write(`tallyho: ${project} is opted in on this machine.\n`);
+      }
+      // Written all the same (the project may not have run here yet), but a typo would protect nothing.
+      if (!listKnownProjects(home).some((known) => known.project === project)) {
+        out.write(`tallyho: note: no project named ${project} has run on this machine yet; \`tallyho status\` lists those that have.\n`);
       }
       return 0;
     }

@@ -114,12 +114,16 @@ export function readEnv(env: Env = process.env, isCI: boolean = ciVendorsSay(env
     else warnings.push(`TALLYHO_LEVEL=${JSON.stringify(raw.TALLYHO_LEVEL)} is not basic, usage or full; using the author's level`);
   }
 
+  const dryRun = flag('TALLYHO_DRY_RUN', false);
   let showMe: ShowMe | undefined;
   if (raw.TALLYHO_SHOW_ME !== undefined) {
     const word = raw.TALLYHO_SHOW_ME.toLowerCase();
     if (TRUTHY.has(word) || word === 'stderr') showMe = { to: 'stderr' };
     // Resolved now: a later process.chdir() must not move where reports are shown.
     else if (!FALSY.has(word)) showMe = { to: 'file', path: resolve(raw.TALLYHO_SHOW_ME) };
+  } else if (dryRun) {
+    // A dry run builds reports to be looked at: shown on stderr unless TALLYHO_SHOW_ME says where (or 0).
+    showMe = { to: 'stderr' };
   }
 
   /** A whole number of seconds within bounds; out of bounds, the nearest bound, with a warning. */
@@ -168,7 +172,7 @@ export function readEnv(env: Env = process.env, isCI: boolean = ciVendorsSay(env
     optIn: list(raw.TALLYHO_OPTIN),
     level,
     showMe,
-    dryRun: flag('TALLYHO_DRY_RUN', false),
+    dryRun,
     debug: flag('TALLYHO_DEBUG', false),
     endpoint: raw.TALLYHO_ENDPOINT,
     timer,

@@ -1,9 +1,13 @@
 import type { Level } from '../config/level.js';
 
+/** What the usage level adds to how often features are used: every field a `usage` report may carry. */
+const USAGE =
+  'how often its features are used and how often they fail, how long they take and how runs end (as ranges, never exact times), numbers and choices it counts the same way, the versions of the packages it names, the runtime, the operating system, whether it runs in CI';
+
 const WHAT: Record<Level, string> = {
-  basic: 'how often its features are used, the Node.js version and the operating system',
-  usage: 'how often its features are used and how often they fail, the Node.js version, the operating system, whether it runs in CI, and an anonymous id that changes every week',
-  full: 'how often its features are used and how often they fail, the Node.js version, the operating system, whether it runs in CI, and salted hashes that tell installs, users and machines apart',
+  basic: 'how often its features are used, the runtime and the operating system',
+  usage: `${USAGE}, and an anonymous id that changes every week`,
+  full: `${USAGE}, and salted hashes that tell installs, users and machines apart`,
 };
 
 /**

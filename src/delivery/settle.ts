@@ -45,9 +45,12 @@ export interface Settlement {
 
 const NOTHING_LOST: Dropped = Object.freeze({});
 
-/** The wait before an undelivered report is tried again: 1 minute, doubling, at most 6 hours. */
+/**
+ * The wait before an undelivered report is tried again, after its `attempts`-th attempt: 1 minute
+ * after the first, doubling, at most 6 hours; longer if the receiver's `Retry-After` asks.
+ */
 export function retryDelayMs(attempts: number, retryAfterMs = 0): number {
-  return Math.max(retryAfterMs, Math.min(6 * 3600_000, 60_000 * 2 ** Math.min(attempts, 16)));
+  return Math.max(retryAfterMs, Math.min(6 * 3600_000, 60_000 * 2 ** Math.min(Math.max(attempts - 1, 0), 16)));
 }
 
 /**

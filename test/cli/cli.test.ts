@@ -106,7 +106,7 @@ describe('tallyho: usage errors exit 2 and give the right form', () => {
     expect(existsSync(m.homeDir)).toBe(false);
   });
 
-  it.each([['optout', 'Acme-SDK'], ['optin', '../../etc'], ['optout', 'a b'], ['status', 'acme!'], ['show', 'a..b'], ['purge', 'UPPER']])(
+  it.each([['optout', 'Acme SDK'], ['optin', '../../etc'], ['optout', 'a b'], ['status', 'acme!'], ['show', 'a..b'], ['purge', 'UPPER!']])(
     '%s %j is not a project name',
     (command, name) => {
       const m = machine();
@@ -120,6 +120,15 @@ describe('tallyho: usage errors exit 2 and give the right form', () => {
 });
 
 describe('tallyho optout / optin / disable / enable', () => {
+  it('takes a project name in any case, as TALLYHO_OPTOUT does, and says when no such project has run here', () => {
+    const m = machine();
+    const { code, stdout } = m.run(['optout', P.toUpperCase()]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`${P} is off on this machine`);
+    expect(stdout).toContain(`no project named ${P} has run on this machine yet`);
+    expect(m.status(P)).toMatchObject({ enabled: false, rule: 'project-optout' });
+  });
+
   it('optout and optin write the project switch, and status follows it', () => {
     const m = machine();
     expect(m.status(P)).toMatchObject({ enabled: true, rule: 'default-on' });

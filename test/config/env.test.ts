@@ -133,6 +133,13 @@ describe('readEnv: TALLYHO_SHOW_ME', () => {
   it.each([...FALSY.flatMap(spellings), ''])('%j shows nothing', (value) => {
     expect(read({ TALLYHO_SHOW_ME: value }).showMe).toBeUndefined();
   });
+
+  it('a dry run shows on stderr unless TALLYHO_SHOW_ME says where, or says no', () => {
+    expect(read({ TALLYHO_DRY_RUN: '1' }).showMe).toEqual({ to: 'stderr' });
+    expect(read({ TALLYHO_DRY_RUN: '1', TALLYHO_SHOW_ME: '0' }).showMe).toBeUndefined();
+    expect(read({ TALLYHO_DRY_RUN: '1', TALLYHO_SHOW_ME: 'reports.jsonl' }).showMe).toEqual({ to: 'file', path: resolve('reports.jsonl') });
+    expect(read({ TALLYHO_DRY_RUN: '0' }).showMe).toBeUndefined();
+  });
 });
 
 describe('readEnv: TALLYHO_BATCH_INTERVAL_SEC', () => {

@@ -22,6 +22,14 @@ describe('first-run notice', () => {
     }
     expect(noticeText('acme-sdk', 'basic', undefined)).not.toContain('weekly');
     expect(noticeText('acme-sdk', 'usage', undefined)).toContain('changes every week');
+    // Every field a usage report may carry is named: durations and run ends, numbers and choices, dependency versions.
+    for (const level of ['usage', 'full'] as const) {
+      const text = noticeText('acme-sdk', level, undefined);
+      for (const part of ['how often they fail', 'how long they take', 'how runs end', 'numbers and choices', 'versions of the packages it names', 'whether it runs in CI']) {
+        expect(text).toContain(part);
+      }
+    }
+    expect(noticeText('acme-sdk', 'basic', undefined)).not.toContain('how long');
   });
 
   it("an author's own wording replaces the first sentence, never the opt-out lines", () => {
