@@ -202,7 +202,7 @@ export async function buildApp(settings: ResolvedOptions, store: Store): Promise
     await Promise.all(items.map((item) => ingest(store, { id: item.id, source: 'otlp', body, observation: item.observation })));
     const rejected = parsed.rejectedPoints;
     return reply.code(200).send(
-      rejected === 0 ? {} : { partialSuccess: { rejectedDataPoints: rejected, errorMessage: 'only the monotonic delta sums tallyho.calls, tallyho.errors and tallyho.dropped are taken' } },
+      rejected === 0 ? {} : { partialSuccess: { rejectedDataPoints: rejected, errorMessage: 'only the monotonic delta sums tallyho.calls, tallyho.errors, tallyho.dropped and tallyho.runs, and the delta histogram tallyho.run.duration on tallyho\'s bounds, are taken' } },
     );
   });
 

@@ -139,11 +139,22 @@ describe('limits and tokens', () => {
     }
   });
 
-  it('answers OTLP metrics it does not know as a partial success', async () => {
+  it('answers OTLP metrics it does not know as a partial success; takes tallyho\'s run outcomes and run durations on its bounds', async () => {
     const c = await testCollector({ minInstalls: 1 });
     try {
       const now = `${BigInt(Date.now()) * 1_000_000n}`;
       const point = (attrs: object, asInt: string | number) => ({ attributes: [attrs], startTimeUnixNano: now, timeUnixNano: now, asInt });
+      const outcome = (name: string) => ({ key: 'tallyho.run.outcome', value: { stringValue: name } });
+      // tallyho's duration bounds (2^k µs in ms); a point on other bounds is not tallyho's.
+      const bounds = Array.from({ length: 42 }, (_, k) => 2 ** k / 1000);
+      const histogramPoint = (explicitBounds: number[], bucket: number) => ({
+        attributes: [],
+        startTimeUnixNano: now,
+        timeUnixNano: now,
+        count: '2',
+        bucketCounts: explicitBounds.map((_, i) => (i === bucket ? '2' : '0')).concat(['0']),
+        explicitBounds,
+      });
       const body = {
         resourceMetrics: [
           {
@@ -153,6 +164,11 @@ describe('limits and tokens', () => {
                 metrics: [
                   { name: 'tallyho.calls', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [point({ key: 'code.function.name', value: { stringValue: 'run' } }, '7')] } },
                   { name: 'http.requests', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [point({ key: 'route', value: { stringValue: '/' } }, 1)] } },
+                  {
+                    name: 'tallyho.runs',
+                    sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [point(outcome('nonZero'), '2'), point(outcome('crashed'), '1')] },
+                  },
+                  { name: 'tallyho.run.duration', histogram: { aggregationTemporality: 1, dataPoints: [histogramPoint(bounds, 5), histogramPoint([1, 10, 100], 1)] } },
                 ],
               },
             ],
@@ -161,11 +177,20 @@ describe('limits and tokens', () => {
       };
       const answer = await post(`${c.url}/v1/metrics`, gzipSync(JSON.stringify(body)), { headers: { 'content-encoding': 'gzip' } });
       expect(answer.status).toBe(200);
-      expect(answer.json().partialSuccess.rejectedDataPoints).toBe(1);
+      // http.requests, the outcome tallyho does not know, and the histogram on other bounds.
+      expect(answer.json().partialSuccess.rejectedDataPoints).toBe(3);
       // The same request again (a retry) is acknowledged, not counted twice.
       expect((await post(`${c.url}/v1/metrics`, body)).status).toBe(200);
       const calls = c.store.weekly('svc', 0, 999999).filter((r) => r.dim === 'calls' && r.version === '');
       expect(calls.map((r) => [r.key, r.value])).toEqual([['run', 7]]);
+      const runs = c.store.weekly('svc', 0, 999999).filter((r) => r.dim.startsWith('exit') && r.version === '');
+      expect(runs.map((r) => [r.dim, r.key, r.value])).toEqual(
+        expect.arrayContaining([
+          ['exit', 'nonZero', 2],
+          ['exit-duration', '0.032', 2],
+        ]),
+      );
+      expect(runs).toHaveLength(2);
       const protobuf = await post(`${c.url}/v1/metrics`, Buffer.from([1, 2, 3]), { headers: { 'content-type': 'application/x-protobuf' } });
       expect(protobuf.status).toBe(415);
     } finally {

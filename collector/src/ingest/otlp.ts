@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 /**
  * OTLP/HTTP JSON as tallyho's `otlpTransport` sends it, turned back into reports: one report per
  * resource. The resource carries the project (`service.name`), version, runtime, machine and salted
- * ids; the points of `tallyho.calls`, `tallyho.errors` and `tallyho.dropped` carry the counts.
+ * ids; the points of `tallyho.calls`, `tallyho.errors` and `tallyho.dropped` carry the counts, and
+ * those of `tallyho.runs` and `tallyho.run.duration` how runs ended (the report's `exits`).
  */
 export interface OtlpReport {
   /** The report rebuilt from the resource, to be validated with `ReportSchema` like any other. */
@@ -16,7 +17,7 @@ export interface OtlpReport {
 export interface OtlpReports {
   /** One report per resource that carried tallyho's metrics. */
   readonly reports: readonly OtlpReport[];
-  /** Data points not taken (other metrics, or other kinds than a monotonic delta Sum). */
+  /** Data points not taken: other metrics, other kinds or temporalities, a run outcome or bucket bounds not tallyho's. */
   readonly rejectedPoints: number;
 }
 
@@ -34,14 +35,29 @@ const METRICS: Readonly<Record<string, { field: string; attribute: string }>> = 
   'tallyho.calls': { field: 'counts', attribute: 'code.function.name' },
   'tallyho.errors': { field: 'errors', attribute: 'code.function.name' },
   'tallyho.dropped': { field: 'dropped', attribute: 'tallyho.drop.reason' },
+  'tallyho.runs': { field: 'exits', attribute: 'tallyho.run.outcome' },
 };
+
+/** How a run ended, as `tallyho.runs` says by `tallyho.run.outcome`: the counts of a report's `exits`. */
+const RUN_OUTCOMES: ReadonlySet<string> = new Set(['normal', 'nonZero', 'signal']);
+
+/** The explicit-bucket histogram of how long runs ran: the report's `exits.duration`. */
+const RUN_DURATION = 'tallyho.run.duration';
+
+/**
+ * The bounds of tallyho's duration buckets in milliseconds, 2^k µs for k from 0 to 41 (its
+ * `registry/buckets.ts`); a bucket is named by its bound, the last one `+Inf`. A histogram on other
+ * bounds is not tallyho's, and its points are not taken.
+ */
+const DURATION_BOUNDS_MS: readonly number[] = Array.from({ length: 42 }, (_, k) => 2 ** k / 1000);
 
 /** The shape problem of an OTLP body, named; thrown by {@link otlpReports} and answered 400. */
 export class OtlpShapeError extends Error {}
 
 /**
- * The reports in an `ExportMetricsServiceRequest`. Points of other metrics, or of other kinds than
- * a monotonic delta Sum, are counted as rejected (the client records them as dropped), never guessed at.
+ * The reports in an `ExportMetricsServiceRequest`. Points of other metrics, of other kinds than
+ * tallyho's delta Sums and its run-duration Histogram, or on bucket bounds other than tallyho's, are
+ * counted as rejected (the client records them as dropped), never guessed at.
  *
  * A report's id is derived from what identifies its deliveries (the process's `service.instance.id`,
  * the project, version and period): a retried request gets the same id, so it is not counted twice.
@@ -56,9 +72,15 @@ export function otlpReports(body: unknown): OtlpReports {
   resourceMetrics.forEach((rm: unknown, r) => {
     const where = `resourceMetrics.${r}`;
     const attributes = attributeMap(field(field(rm, 'resource', where) ?? {}, 'attributes', `${where}.resource`), `${where}.resource.attributes`);
-    const maps: Record<string, Record<string, number>> = { counts: {}, errors: {}, dropped: {} };
+    const maps: Record<string, Record<string, number>> = { counts: {}, errors: {}, dropped: {}, exits: {}, runDuration: {} };
     let start: bigint | undefined;
     let end: bigint | undefined;
+    const span = (point: unknown, pat: string): void => {
+      const t0 = nanos(field(point, 'startTimeUnixNano', pat), `${pat}.startTimeUnixNano`);
+      const t1 = nanos(field(point, 'timeUnixNano', pat), `${pat}.timeUnixNano`);
+      if (start === undefined || t0 < start) start = t0;
+      if (end === undefined || t1 > end) end = t1;
+    };
     const scopeMetrics = field(rm, 'scopeMetrics', where) ?? [];
     if (!Array.isArray(scopeMetrics)) throw new OtlpShapeError(`${where}.scopeMetrics: expected an array`);
     scopeMetrics.forEach((sm: unknown, s) => {
@@ -70,6 +92,20 @@ export function otlpReports(body: unknown): OtlpReports {
         const known = typeof name === 'string' ? METRICS[name] : undefined;
         const sum = field(metric, 'sum', at);
         const points = pointsOf(metric);
+        const histogram = field(metric, 'histogram', at);
+        if (name === RUN_DURATION && histogram !== undefined && field(histogram, 'aggregationTemporality', at) === 1) {
+          points.forEach((point: unknown, p) => {
+            const pat = `${at}.histogram.dataPoints.${p}`;
+            const buckets = durationBuckets(point, pat);
+            if (buckets === undefined) {
+              rejectedPoints += 1;
+              return;
+            }
+            for (const [bucket, n] of buckets) maps.runDuration![bucket] = (maps.runDuration![bucket] ?? 0) + n;
+            span(point, pat);
+          });
+          return;
+        }
         // tallyho sends DELTA (1) monotonic sums; anything else would be misread as counts.
         if (known === undefined || sum === undefined || field(sum, 'aggregationTemporality', at) !== 1) {
           rejectedPoints += points.length;
@@ -79,16 +115,13 @@ export function otlpReports(body: unknown): OtlpReports {
           const pat = `${at}.sum.dataPoints.${p}`;
           const key = attributeMap(field(point, 'attributes', pat), `${pat}.attributes`)[known.attribute];
           const n = integer(field(point, 'asInt', pat), `${pat}.asInt`);
-          if (typeof key !== 'string' || n === undefined) {
+          if (typeof key !== 'string' || n === undefined || (known.field === 'exits' && !RUN_OUTCOMES.has(key))) {
             rejectedPoints += 1;
             return;
           }
           const map = maps[known.field]!;
           map[key] = (map[key] ?? 0) + n;
-          const t0 = nanos(field(point, 'startTimeUnixNano', pat), `${pat}.startTimeUnixNano`);
-          const t1 = nanos(field(point, 'timeUnixNano', pat), `${pat}.timeUnixNano`);
-          if (start === undefined || t0 < start) start = t0;
-          if (end === undefined || t1 > end) end = t1;
+          span(point, pat);
         });
       });
     });
@@ -103,19 +136,22 @@ function toReport(attributes: Record<string, string | boolean | number>, maps: R
   const project = text('service.name');
   const version = text('service.version');
   const period = { start: isoTime(start), end: isoTime(end) };
+  const exits = maps.exits!;
+  const carriesExits = Object.keys(exits).length > 0 || Object.keys(maps.runDuration!).length > 0;
   const report: Record<string, unknown> = {
     schema: 1,
     id: derivedId([text('service.instance.id') ?? '', project ?? '', version ?? '', period.start, period.end]),
     project,
     version,
     period,
-    // OTLP carries no trigger; the level follows from the ids the resource carries.
+    // OTLP carries no trigger; the level follows from the ids and the fields only `usage` and above carry.
     trigger: 'timer',
-    level: text('tallyho.install_id') !== undefined ? 'full' : text('tallyho.week_id') !== undefined || Object.keys(maps.errors!).length > 0 ? 'usage' : 'basic',
+    level: text('tallyho.install_id') !== undefined ? 'full' : text('tallyho.week_id') !== undefined || Object.keys(maps.errors!).length > 0 || carriesExits ? 'usage' : 'basic',
     counts: maps.counts,
     dropped: maps.dropped,
   };
   if (Object.keys(maps.errors!).length > 0) report.errors = maps.errors;
+  if (carriesExits) report.exits = { normal: exits.normal ?? 0, nonZero: exits.nonZero ?? 0, signal: exits.signal ?? 0, duration: maps.runDuration };
   const runtime = text('process.runtime.name');
   const runtimeVersion = text('process.runtime.version');
   if (runtime !== undefined && runtimeVersion !== undefined) report.runtime = { name: RUNTIME_NAMES[runtime] ?? runtime, version: runtimeVersion };
@@ -136,6 +172,23 @@ function pointsOf(metric: unknown): unknown[] {
     if (data !== undefined && Array.isArray(data?.dataPoints)) return data.dataPoints;
   }
   return [];
+}
+
+/**
+ * A histogram point's counts by tallyho's bucket name, those above 0; undefined when its bounds are
+ * not tallyho's duration bounds or its counts do not match them.
+ */
+function durationBuckets(point: unknown, where: string): [string, number][] | undefined {
+  const bounds = field(point, 'explicitBounds', where);
+  const counts = field(point, 'bucketCounts', where);
+  if (!Array.isArray(bounds) || !Array.isArray(counts) || bounds.length !== DURATION_BOUNDS_MS.length || counts.length !== bounds.length + 1) return undefined;
+  if (bounds.some((b, i) => b !== DURATION_BOUNDS_MS[i])) return undefined;
+  const buckets: [string, number][] = [];
+  counts.forEach((c: unknown, i) => {
+    const n = integer(c, `${where}.bucketCounts.${i}`);
+    if (n !== undefined && n > 0) buckets.push([i < bounds.length ? String(bounds[i]) : '+Inf', n]);
+  });
+  return buckets;
 }
 
 function field(value: unknown, key: string, where: string): unknown {
