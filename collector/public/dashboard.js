@@ -90,6 +90,8 @@
     section.append(grid);
 
     chart(grid, 'installs', 'Weekly active installs', summary, [{ label: 'installs', values: summary.installs }]);
+    // Runs whose end a report carried (level usage and above; runs at basic), not reports received: see the README.
+    chart(grid, 'runs', 'Program runs (ended)', summary, [{ label: 'runs', values: summary.runs }]);
     chart(grid, 'features', 'Most used features (calls)', summary, summary.features.slice(0, TOP).map((f) => ({ label: f.name, values: f.calls })));
     const failing = summary.features.filter((f) => f.totalErrors > 0).sort((a, b) => b.totalErrors - a.totalErrors).slice(0, TOP);
     chart(

@@ -17,7 +17,7 @@ export type { Summary, Cell, KeySeries, FeatureSeries, NamedSeries } from './rea
 export { aggregatesCsv } from './read/csv.js';
 
 // Ingest
-export { observe } from './ingest/observation.js';
+export { observe, programRuns } from './ingest/observation.js';
 export type { Observation, ObservationExtras, Cell as ObservationCell } from './ingest/observation.js';
 export { otlpReports, OtlpShapeError } from './ingest/otlp.js';
 export type { OtlpReport, OtlpReports } from './ingest/otlp.js';

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, makeReport, post, runClient, testCollector } from './helpers.js';
+import { get, makeReport, post, runClient, tempDir, testCollector } from './helpers.js';
 
 describe('ingest from real tallyho clients', () => {
   let c: Awaited<ReturnType<typeof testCollector>>;
@@ -83,6 +84,66 @@ describe('ingest from real tallyho clients', () => {
     expect(lines[0]).toBe('week,version,dimension,key,value,installs,note');
     expect(lines).toContainEqual(expect.stringMatching(/^\d{4}-W\d\d,,calls,feature\.export,25,6,$/));
     expect(lines).toContainEqual(expect.stringMatching(/^\d{4}-W\d\d,1\.4\.0,reports,,6,6,$/));
+  });
+});
+
+describe('program runs', () => {
+  it('counts the runs whose end a report carries at level usage, and a basic report\'s runs', async () => {
+    const c = await testCollector({ minInstalls: 1 });
+    try {
+      // A service in timer mode: a report at every tick, each saying `runs: 1`; only the last, made at
+      // exit, carries the end of the one run.
+      const weekId = randomBytes(32).toString('hex');
+      const tick = (trigger: string, more: Record<string, unknown> = {}) => makeReport({ project: 'svc', weekId, trigger, runs: 1, ...more });
+      const exits = { normal: 1, nonZero: 0, signal: 0, duration: { '4194.304': 1 } };
+      for (const report of [tick('timer'), tick('timer'), tick('exit', { exits })]) expect((await post(`${c.url}/v1/reports`, report)).status).toBe(200);
+      const svc = (await get(`${c.url}/api/projects/svc/summary?weeks=1`)).json();
+      expect({ reports: svc.reports, runs: svc.runs, exits: svc.exits }).toEqual({ reports: [3], runs: [1], exits: [{ key: 'normal', weeks: [1] }] });
+      expect(svc.exitDurations).toEqual([{ key: '4194.304', weeks: [1] }]);
+
+      // A basic report carries no exits and no weekly id: its `runs` (3 reports of processes, merged) is all there is.
+      const basic = makeReport({ project: 'cli', level: 'basic', runs: 3, weekId: undefined, errors: undefined, ci: undefined });
+      expect((await post(`${c.url}/v1/reports`, basic)).status).toBe(200);
+      const rows = c.store.weekly('cli', 0, 999999).filter((r) => r.dim === 'program-runs');
+      expect(rows.map((r) => [r.version, r.value, r.installs])).toEqual(expect.arrayContaining([['', 3, 0], ['1.4.0', 3, 0]]));
+      expect(rows).toHaveLength(2);
+      // Beside usage reports of the same project, it adds its runs to theirs.
+      expect((await post(`${c.url}/v1/reports`, { ...basic, id: makeReport().id, project: 'svc' })).status).toBe(200);
+      const both = (await get(`${c.url}/api/projects/svc/summary?weeks=1`)).json();
+      expect([both.reports, both.runs]).toEqual([[4], [4]]);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('real clients: a run that sent everything before its end is counted once, by the next run\'s report, over HTTP and OTLP', async () => {
+    const c = await testCollector({ minInstalls: 1 });
+    const homes = [tempDir('tallyho-client-'), tempDir('tallyho-client-')];
+    try {
+      // Two runs of one install each: each run flushes its counts, so its end is left on disk for the
+      // next run's report to carry. Four reports; one run ended and was reported per install.
+      await Promise.all(
+        (['http', 'otlp'] as const).map(async (transport, i) => {
+          const url = `${c.url}/v1/${transport === 'http' ? 'reports' : 'metrics'}`;
+          for (let run = 0; run < 2; run++) {
+            const result = await runClient(url, { project: 'twice', transport, counts: { a: 1 }, home: homes[i]!.dir });
+            expect(result.code, result.stderr).toBe(0);
+            expect(JSON.parse(result.stdout).flush, result.stdout).toBe('sent');
+          }
+        }),
+      );
+      const summary = (await get(`${c.url}/api/projects/twice/summary?weeks=1`)).json();
+      expect({ installs: summary.installs, reports: summary.reports, runs: summary.runs, exits: summary.exits }).toEqual({
+        installs: [2],
+        reports: [4],
+        runs: [2],
+        exits: [{ key: 'normal', weeks: [2] }],
+      });
+      expect(summary.exitDurations.reduce((n: number, b: any) => n + b.weeks[0], 0)).toBe(2);
+    } finally {
+      await c.stop();
+      for (const home of homes) home.remove();
+    }
   });
 });
 
@@ -183,14 +244,15 @@ describe('limits and tokens', () => {
       expect((await post(`${c.url}/v1/metrics`, body)).status).toBe(200);
       const calls = c.store.weekly('svc', 0, 999999).filter((r) => r.dim === 'calls' && r.version === '');
       expect(calls.map((r) => [r.key, r.value])).toEqual([['run', 7]]);
-      const runs = c.store.weekly('svc', 0, 999999).filter((r) => r.dim.startsWith('exit') && r.version === '');
+      const runs = c.store.weekly('svc', 0, 999999).filter((r) => r.dim.startsWith('exit') || r.dim === 'program-runs').filter((r) => r.version === '');
       expect(runs.map((r) => [r.dim, r.key, r.value])).toEqual(
         expect.arrayContaining([
           ['exit', 'nonZero', 2],
           ['exit-duration', '0.032', 2],
+          ['program-runs', '', 2],
         ]),
       );
-      expect(runs).toHaveLength(2);
+      expect(runs).toHaveLength(3);
       const protobuf = await post(`${c.url}/v1/metrics`, Buffer.from([1, 2, 3]), { headers: { 'content-type': 'application/x-protobuf' } });
       expect(protobuf.status).toBe(415);
     } finally {

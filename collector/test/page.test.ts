@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { collectorRoot, runClient, testCollector } from './helpers.js';
+import { collectorRoot, makeReport, post, runClient, testCollector } from './helpers.js';
 
 /** Debian's Chromium (installed by .ci/run), never a browser download. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -54,7 +54,7 @@ it('the dashboard shows the numbers real clients sent, as charts drawn by the lo
   expect(thisWeek(await numbers('versions'))).toEqual({ '1.4.0': '4', '2.0.0': '3' });
   expect(thisWeek(await numbers('runtimes'))).toEqual({ [`node ${process.versions.node.split('.')[0]}`]: '7' });
   expect(thisWeek(await numbers('platforms'))).toEqual({ [`${process.platform} ${process.arch}`]: '7' });
-  // The usage-level signals (HTTP clients only: OTLP carries counts alone): a choice, and a recorded number's bucket.
+  // The usage-level signals (HTTP clients only: this collector takes no choices or numbers over OTLP): a choice, and a recorded number's bucket.
   // Two installs chose 'cool': fewer than 3, so that option is not shown at all.
   expect(thisWeek(await numbers('choice:input.format'))).toEqual({ hic: '4' });
   expect(await project.locator('table[data-numbers="numbers"] tr[data-key="project.files"] td').allTextContents()).toContain('6');
@@ -78,5 +78,24 @@ it('the dashboard shows the numbers real clients sent, as charts drawn by the lo
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+  await page.close();
+});
+
+it('the dashboard counts program runs by the runs reports ended, not by reports', async () => {
+  // Three installs of a service in timer mode: two ticks each, then the report made at exit, which
+  // alone carries the end of the run.
+  for (let install = 0; install < 3; install++) {
+    const weekId = String(install).repeat(64);
+    const exits = { normal: 1, nonZero: 0, signal: 0, duration: { '65.536': 1 } };
+    for (const more of [{ trigger: 'timer' }, { trigger: 'timer' }, { trigger: 'exit', exits }]) {
+      expect((await post(`${c.url}/v1/reports`, makeReport({ project: 'timer-svc', weekId, runs: 1, ...more }))).status).toBe(200);
+    }
+  }
+  const page = await browser.newPage();
+  await page.goto(`${c.url}/?project=timer-svc&weeks=1`);
+  await page.waitForSelector('body[data-ready]');
+  const runs = page.locator('section[data-project="timer-svc"] section[data-chart="runs"]');
+  await expect(runs.locator('h3').textContent()).resolves.toBe('Program runs (ended)');
+  expect(await runs.locator('table[data-numbers="runs"] tr[data-key="runs"] td').allTextContents()).toEqual(['3']);
   await page.close();
 });

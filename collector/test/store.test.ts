@@ -49,7 +49,7 @@ it('aggregates incrementally: each report adds to its week, installs counted onc
     s.ingest(item({ weekId, period, counts: { f: 3 } })),
     s.ingest(item({ weekId: 'b'.repeat(64), period, counts: { f: 1 }, version: '2.0.0' })),
   ]);
-  await s.ingest(item({ weekId, period, counts: { f: 5 }, runs: 4 }));
+  await s.ingest(item({ weekId, period, counts: { f: 5 }, runs: 4, exits: { normal: 1, nonZero: 1, signal: 0, duration: { '1.024': 2 } } }));
   const rows = s.weekly('acme-sdk', 0, 999999);
   const cell = (version: string, dim: string, key: string) => rows.find((r) => r.version === version && r.dim === dim && r.key === key);
   expect(cell('', 'calls', 'f')).toMatchObject({ value: 11, installs: 2 });
@@ -61,9 +61,26 @@ it('aggregates incrementally: each report adds to its week, installs counted onc
   expect(cell('', 'runtime', 'node 20')).toMatchObject({ value: 4, installs: 2 });
   expect(cell('', 'platform', 'linux x64')).toMatchObject({ installs: 2 });
   expect(cell('', 'level', 'usage')).toMatchObject({ value: 4 });
-  // A report without `runs` covers one run; the last one says it holds 4 (where the schema has `runs`).
-  const runsKnown = item({ runs: 4 }).observation.cells.some((c) => c.dim === 'runs' && c.value === 4);
-  expect(cell('', 'runs', '')).toMatchObject({ value: runsKnown ? 7 : 4 });
+  // Program runs are the runs whose end a report carries: the last report's 2, not its `runs` (4
+  // reports merged), and nothing from the three without `exits`.
+  expect(cell('', 'program-runs', '')).toMatchObject({ value: 2, installs: 1 });
+  expect(cell('2.0.0', 'program-runs', '')).toBeUndefined();
+});
+
+it('program runs: exits at usage and above (none without), runs at basic (absent: 1)', () => {
+  const exits = { normal: 3, nonZero: 2, signal: 1, duration: {} };
+  const cases: [Record<string, unknown>, number][] = [
+    [{ level: 'usage', runs: 1 }, 0],
+    [{ level: 'usage', runs: 5, exits }, 6],
+    [{ level: 'full', exits: { ...exits, normal: 0, nonZero: 0, signal: 0 } }, 0],
+    [{ level: 'full', runs: 2, exits }, 6],
+    [{ level: 'basic', runs: 3 }, 3],
+    [{ level: 'basic' }, 1],
+  ];
+  for (const [fields, runs] of cases) {
+    const cells = item(fields).observation.cells.filter((c) => c.dim === 'program-runs');
+    expect(cells, JSON.stringify(fields)).toEqual(runs === 0 ? [] : [{ dim: 'program-runs', key: '', value: runs }]);
+  }
 });
 
 it('reopens a store with what it had, and refuses a store of a newer format', async () => {

@@ -7,7 +7,8 @@ import type { Report } from './schema.js';
  * it and the amount it adds.
  *
  * Dimensions: `reports` (key `''`: 1 per report; its distinct installs are the weekly active
- * installs), `runs` (`''`: the program runs the report covers), `calls` and `errors` (by counted
+ * installs), `program-runs` (`''`: the program runs whose end the report carries, see
+ * {@link programRuns}; absent when it carries none), `calls` and `errors` (by counted
  * name), `dropped` (by reason), `runtime` (`node 22`: name and major version), `platform`
  * (`linux x64`), `level`, `ci` (`true`/`false`); and where the report carries them,
  * `duration:NAME` and `number:NAME` (by bucket), `choice:NAME` (by option), `dependency:PACKAGE` (by
@@ -45,8 +46,8 @@ export interface ObservationExtras {
 /** The cells of a validated report. */
 export function observe(report: Report, extras: ObservationExtras = {}): Observation {
   const cells: Cell[] = [{ dim: 'reports', key: '', value: 1 }];
-  const runs = (report as { runs?: unknown }).runs;
-  cells.push({ dim: 'runs', key: '', value: typeof runs === 'number' && runs > 0 ? runs : 1 });
+  const runs = programRuns(report);
+  if (runs > 0) cells.push({ dim: 'program-runs', key: '', value: runs });
   addCounts(cells, 'calls', report.counts);
   addCounts(cells, 'errors', report.errors);
   addCounts(cells, 'dropped', report.dropped);
@@ -71,6 +72,19 @@ export function observe(report: Report, extras: ObservationExtras = {}): Observa
     weekId: report.weekId,
     cells,
   };
+}
+
+/**
+ * The program runs a report accounts for. At `usage` and above a report's `exits` counts each run
+ * that used the library exactly once, in the report that carries its end: the run's own exit report,
+ * or the next report of the same version; a report without `exits` (a timer tick, a flush, a browser's
+ * report) ended no run. Its `runs` is no run count: it is how many reports processes made, merged into
+ * this one, so a service in timer mode says `runs: 1` at every tick. At `basic`, which carries no
+ * `exits`, `runs` (absent: 1) is all there is.
+ */
+export function programRuns(report: Report): number {
+  if (report.level !== 'basic') return report.exits === undefined ? 0 : report.exits.normal + report.exits.nonZero + report.exits.signal;
+  return report.runs ?? 1;
 }
 
 function addCounts(cells: Cell[], dim: string, counts: Readonly<Record<string, number | undefined>> | undefined): void {

@@ -48,7 +48,12 @@ export interface Summary {
   readonly installs: readonly Cell[];
   /** Reports received. */
   readonly reports: readonly Cell[];
-  /** Program runs the reports cover. */
+  /**
+   * Program runs that ended, counted in the week of the report that carries each run's end: at level
+   * `usage` and above, the runs in reports' `exits` (the same runs {@link Summary.exits} shows by
+   * outcome); at `basic`, which carries no `exits`, the reports' `runs`. Not the reports' `runs` at
+   * every level: that counts reports made (a service in timer mode makes one per tick).
+   */
   readonly runs: readonly Cell[];
   /** Counted names, most called first. */
   readonly features: readonly FeatureSeries[];
@@ -143,7 +148,7 @@ export function summarize(store: Store, project: string, weeks: readonly number[
         reports[i] = show(row, row.value);
         suppressedCells -= row.installs >= minInstalls ? 0 : 1; // one cell, shown twice
         break;
-      case 'runs':
+      case 'program-runs':
         runs[i] = show(row, row.value);
         break;
       case 'calls':
