@@ -48,9 +48,10 @@ export interface Report {
   /** Counts lost before they could be delivered, by reason; empty when nothing was lost. */
   dropped: Dropped;
   /**
-   * How many runs (reports made by one process each: at exit, on a timer tick, by `flush()`) this
-   * report covers: reports that wait on disk for their batch are merged into one before they leave.
-   * 1 for a report that merges nothing; absent in reports of tallyho 0.1, which means 1.
+   * How many reports (made by one process each: at exit, on a timer tick, by `flush()`) this report
+   * merges: reports that wait on disk for their batch are merged into one before they leave. 1 for a
+   * report that merges nothing; absent in reports of tallyho 0.1, which means 1. A process that
+   * reports more than once is in more than one; program runs are counted by {@link Report.exits}.
    */
   runs?: number;
   /** The JavaScript runtime (`basic` and above). */
