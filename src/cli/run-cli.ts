@@ -122,6 +122,8 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
       allowFlags();
       const project = one();
       safeHome();
+      // Looked up before the switch is written (it is one of the places a project is known from).
+      const known = knownProjectNames(home).includes(project);
       writeProjectConsent(home, project, command === 'optin');
       if (command === 'optout') {
         const purged = new Spool(homePaths.spool(home, project)).purge();
@@ -129,9 +131,10 @@ function run(args: readonly string[], streams: CliStreams, cwd: string): number 
       } else {
         out.write(`tallyho: ${project} is opted in on this machine.\n`);
       }
-      // Written all the same (the project may not have run here yet), but a typo would protect nothing.
-      if (!listKnownProjects(home).some((known) => known.project === project)) {
-        out.write(`tallyho: note: no project named ${project} has run on this machine yet; \`tallyho status\` lists those that have.\n`);
+      // Saved all the same (the project may not have run here yet), but an opt-out with a typo in it
+      // would protect nothing. An opt-in is the usual first step of a project that has never been on.
+      if (command === 'optout' && !known) {
+        out.write(`tallyho: note: tallyho knows no project named ${project} on this machine yet (a typo?); \`tallyho status\` lists the ones it knows.\n`);
       }
       return 0;
     }

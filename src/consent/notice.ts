@@ -7,7 +7,7 @@ const USAGE =
 const WHAT: Record<Level, string> = {
   basic: 'how often its features are used, the runtime and the operating system',
   usage: `${USAGE}, and an anonymous id that changes every week`,
-  full: `${USAGE}, and salted hashes that tell installs, users and machines apart`,
+  full: `${USAGE}, an anonymous id that changes every week, and salted hashes that tell installs, users and machines apart`,
 };
 
 /**

@@ -41,17 +41,36 @@ function isNative(fn: Function): boolean {
 
 /**
  * A constructor the runtime puts on the global object (Node's `URL`, `EventTarget`, `AbortController`,
- * a browser's interfaces): a non-enumerable data property under its own name. A program's global (a
- * UMD bundle's `window.Chart = Chart`, a script's top-level `function`) is enumerable. A getter is
- * never run: Node's lazy globals load their modules when first read (`Response` loads the fetch
- * implementation, about 50 ms), and become data properties once read, which is how a program can hold
- * one.
+ * a browser's interfaces): a non-enumerable property under its own name. A program's global (a UMD
+ * bundle's `window.Chart = Chart`, a script's top-level `function`) is enumerable. On Node a getter
+ * is never run: Node's lazy globals load their modules when first read (`Response` loads the fetch
+ * implementation), and become data properties once read, which is how a program can hold one. Deno
+ * and Bun keep some globals as getters for good (Deno's `Headers`, `Request`, `Response`,
+ * `TextDecoder`, `ReadableStream`): there the getter is how the program got the class, and is read.
  */
 function isGlobalConstructor(fn: Function): boolean {
   const name = ownValue(fn, 'name');
   if (typeof name !== 'string' || name === '') return false;
-  const descriptor = Reflect.getOwnPropertyDescriptor(globalThis, name);
-  return descriptor !== undefined && !descriptor.enumerable && descriptor.value === fn;
+  let descriptor: PropertyDescriptor | undefined;
+  try {
+    descriptor = Reflect.getOwnPropertyDescriptor(globalThis, name);
+  } catch {
+    return false;
+  }
+  if (descriptor === undefined || descriptor.enumerable === true) return false;
+  if ('value' in descriptor) return descriptor.value === fn;
+  if (typeof descriptor.get !== 'function' || !gettersStay()) return false;
+  try {
+    return Reflect.apply(descriptor.get, globalThis, []) === fn;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the runtime keeps lazy globals as getters (Deno, Bun), rather than Node's read-once ones. */
+function gettersStay(): boolean {
+  const runtime = globalThis as { Deno?: unknown; Bun?: unknown };
+  return runtime.Deno !== undefined || runtime.Bun !== undefined;
 }
 
 /** An own data property's value; a getter is not run. */

@@ -113,8 +113,9 @@ const ENTRY = /^(\d{13})-([0-9a-f-]{36})-(\d+)\.json$/;
 const CLAIMED = /^(\d{13}-[0-9a-f-]{36}-\d+\.json)\.claim-(\d{13})-[0-9a-z-]+(-releasing)?$/;
 const DROPS = /^drops-[0-9a-f-]{36}\.json$/;
 const RUN_ENDS = /^runs-[0-9a-f-]{36}\.json$/;
-// A record being taken: `<record>.taking-<pid>`, left behind by a process that died while taking it.
-const TAKING = /^((?:drops|runs)-[0-9a-f-]{36}\.json)\.taking-\d+$/;
+// A record being taken: `<record>.taking-<pid>-<time>`, left behind by a process that died while
+// taking it. The time is in the name, as a claim's is: a rename keeps the record's old modification time.
+const TAKING = /^((?:drops|runs)-[0-9a-f-]{36}\.json)\.taking-\d+-(\d{13})$/;
 
 /** Whether an entry may still be merged: never tried, never possibly seen by a receiver. */
 export function mergeable(entry: SpoolEntry): boolean {
@@ -218,12 +219,8 @@ export class Spool {
       const claimed = CLAIMED.exec(name);
       if (claimed && now - Number(claimed[2]) > this.limits.staleClaimMs) this.takeBack(join(this.dir, name), claimed[1]!);
       const taking = TAKING.exec(name);
-      if (taking) {
-        // A record a dead process was taking goes back, for the next report to take whole.
-        const path = join(this.dir, name);
-        const modified = this.fs.stat(path)?.mtimeMs;
-        if (modified !== undefined && now - modified > this.limits.staleClaimMs) this.tryRename(path, join(this.dir, taking[1]!));
-      }
+      // A record a dead process was taking goes back, for the next report to take whole.
+      if (taking && now - Number(taking[2]) > this.limits.staleClaimMs) this.tryRename(join(this.dir, name), join(this.dir, taking[1]!));
     }
     const live: { name: string; size: number; entry: SpoolEntry }[] = [];
     for (const name of this.names()) {
@@ -442,7 +439,7 @@ export class Spool {
     for (const name of this.names()) {
       if (!pattern.test(name)) continue;
       const path = join(this.dir, name);
-      const claimed = `${path}.taking-${process.pid}`;
+      const claimed = `${path}.taking-${process.pid}-${stamp(Date.now())}`;
       if (!this.tryRename(path, claimed)) continue;
       try {
         const parsed = JSON.parse(this.fs.readFile(claimed)) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 /**
  * Node's built-in modules, as `instrument()` needs them: whether one of them exports a function, so
  * that the function is known for a built-in and never changed (see decorators/built-ins.ts). Nothing
- * here loads a module the program has not loaded, bar the two cases said below.
+ * here loads a module the program has not loaded, bar Bun's and Deno's name list said below.
  */
 
 /** What a built-in module looks like to this file: any object, or a function (`node:events`). */
@@ -28,7 +28,7 @@ export function exportedByBuiltinModule(fn: Function): boolean {
   const name = ownValue(fn, 'name');
   const key = typeof name === 'string' && name !== '' ? name : undefined;
   const modules = loadedModules(node);
-  if (modules !== undefined) return modules.some((module) => exportsFunction(module, fn, key));
+  if (modules !== undefined) return modules.some((module) => exportsFunction(module, fn, key, nodeGetterMayRun(node)));
   // Bun and Deno keep the list empty. Their `node:` modules are JavaScript too; the ones a package
   // most often re-exports are looked up by name, loaded if they are not already: on Bun, about 1 ms
   // for `node:events` and 7 ms for `node:stream`, once. Every one of them but EventEmitter inherits
@@ -36,7 +36,28 @@ export function exportedByBuiltinModule(fn: Function): boolean {
   const id = key === undefined ? undefined : FALLBACK.get(key);
   if (id === undefined || (key !== 'EventEmitter' && !extendsAnother(fn))) return false;
   const module = builtinModule(node, id);
-  return module !== undefined && exportsFunction(module, fn, key);
+  return module !== undefined && exportsFunction(module, fn, key, () => true);
+}
+
+/**
+ * The lazy exports of Node's modules whose getter loads an internal module (`fs.ReadStream` loads
+ * the whole stream stack): the getter runs only when that module is loaded already, for otherwise the
+ * program cannot be holding what it returns. Other getters are not run on Node.
+ */
+const LAZY_EXPORTS: ReadonlyMap<string, string> = new Map([
+  ['ReadStream', 'internal/fs/streams'],
+  ['WriteStream', 'internal/fs/streams'],
+  ['FileReadStream', 'internal/fs/streams'],
+  ['FileWriteStream', 'internal/fs/streams'],
+]);
+
+function nodeGetterMayRun(node: NodeProcess): (key: string) => boolean {
+  return (key) => {
+    const internal = LAZY_EXPORTS.get(key);
+    if (internal === undefined) return false;
+    const list = Reflect.getOwnPropertyDescriptor(node, 'moduleLoadList')?.value as unknown;
+    return Array.isArray(list) && list.includes(`NativeModule ${internal}`);
+  };
 }
 
 /** The modules looked up by export name where the runtime does not say which are loaded. */
@@ -52,7 +73,7 @@ const FALLBACK: ReadonlyMap<string, string> = new Map([
   ['PassThrough', 'stream'],
 ]);
 
-function exportsFunction(module: BuiltinModule, fn: Function, key: string | undefined): boolean {
+function exportsFunction(module: BuiltinModule, fn: Function, key: string | undefined, getterMayRun: (key: string) => boolean): boolean {
   if (module === fn) return true;
   if (ownValue(module, 'default') === fn) return true;
   if (key === undefined) return false;
@@ -60,8 +81,8 @@ function exportsFunction(module: BuiltinModule, fn: Function, key: string | unde
   if (descriptor === undefined) return false;
   if (descriptor.value === fn) return true;
   // A few exports stay getters (`fs.ReadStream`, `net.BlockList`). The getter runs only for a class
-  // of that very name, and may load what it exports (`fs.ReadStream`: about 2 ms, once).
-  if (typeof descriptor.get !== 'function') return false;
+  // of that very name, and only where it loads nothing the program has not loaded.
+  if (typeof descriptor.get !== 'function' || !getterMayRun(key)) return false;
   try {
     return Reflect.apply(descriptor.get, module, []) === fn;
   } catch {

@@ -125,8 +125,11 @@ describe('tallyho optout / optin / disable / enable', () => {
     const { code, stdout } = m.run(['optout', P.toUpperCase()]);
     expect(code).toBe(0);
     expect(stdout).toContain(`${P} is off on this machine`);
-    expect(stdout).toContain(`no project named ${P} has run on this machine yet`);
+    expect(stdout).toContain(`tallyho knows no project named ${P} on this machine yet`);
     expect(m.status(P)).toMatchObject({ enabled: false, rule: 'project-optout' });
+    // Known now (its switch): no note; and an opt-in, the usual first step of an opt-in project, has none.
+    expect(m.run(['optout', P]).stdout).not.toContain('knows no project');
+    expect(m.run(['optin', 'never-seen']).stdout).not.toContain('knows no project');
   });
 
   it('optout and optin write the project switch, and status follows it', () => {

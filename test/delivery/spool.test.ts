@@ -348,12 +348,26 @@ describe('Spool: drops and purge', () => {
     const s = spool({ staleClaimMs: 1000 });
     const name = `drops-${randomUUID()}.json`;
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${name}.taking-999999`), JSON.stringify({ format: 1, dropped: { quota: 3 } }));
+    writeFileSync(join(dir, `${name}.taking-999999-${String(Date.now()).padStart(13, '0')}`), JSON.stringify({ format: 1, dropped: { quota: 3 } }));
     s.tidy(Date.now());
     expect(s.takeDrops()).toEqual({});
     s.tidy(Date.now() + 2000);
     expect(files()).toEqual([name]);
     expect(s.takeDrops()).toEqual({ quota: 3 });
+  });
+
+  it('a record being taken is not put back by a concurrent tidy, however old the record itself is', () => {
+    const s = spool({ staleClaimMs: 1000, maxAgeMs: 3600_000 });
+    s.recordRunEnd('1.0.0', { normal: 1, nonZero: 0, signal: 0, duration: {} });
+    const [record] = files();
+    // The record was written long ago (its modification time); another process takes it now.
+    const old = (Date.now() - 600_000) / 1000;
+    utimesSync(join(dir, record!), old, old);
+    const other = spool({ staleClaimMs: 1000, maxAgeMs: 3600_000 });
+    const realFs = { ...realSpoolFs, readFile: (path: string) => (other.tidy(Date.now()), realSpoolFs.readFile(path)) };
+    const taker = spool({ staleClaimMs: 1000, maxAgeMs: 3600_000 }, realFs);
+    expect(taker.takeRunEnds('1.0.0')).toEqual({ normal: 1, nonZero: 0, signal: 0, duration: {} });
+    expect(s.takeRunEnds('1.0.0')).toBeUndefined();
   });
 
   it("tidy deletes a record of a run's end past the age limit", () => {

@@ -18,7 +18,8 @@ describe.concurrent('instrument() of built-ins a package re-exports, under each 
       env: { PATH: process.env.PATH ?? '', HOME: home, TALLYHO_HOME: join(home, 'tallyho'), TALLYHO_OPTIN: 'runtime-fixture', NO_COLOR: '1' },
     });
     expect(run.code, run.stderr).toBe(0);
-    const { changed, counts } = JSON.parse(run.stdout) as { changed: Record<string, string[]>; counts: Record<string, number> };
+    const { changed, counts, loadedFsStreams } = JSON.parse(run.stdout) as { changed: Record<string, string[]>; counts: Record<string, number>; loadedFsStreams: boolean };
+    expect(loadedFsStreams).toBe(false);
     expect(changed).toEqual({
       EventEmitter: [],
       'EventEmitter.prototype': [],
@@ -28,7 +29,11 @@ describe.concurrent('instrument() of built-ins a package re-exports, under each 
       'Readable.prototype': [],
       URL: [],
       'URL.prototype': [],
+      Headers: [],
+      'Headers.prototype': [],
+      Response: [],
+      'Response.prototype': [],
     });
-    expect(counts).toEqual({ EventEmitter: 1, 'new Emitter': 1, 'Emitter#ping': 1, URL: 1, Readable: 1 });
+    expect(counts).toEqual({ EventEmitter: 1, 'new Emitter': 1, 'Emitter#ping': 1, URL: 1, Readable: 1, Headers: 1, Response: 1, 'new ReadStream': 1 });
   });
 });

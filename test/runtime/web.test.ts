@@ -136,3 +136,32 @@ describe('the web telemetry after shutdown()', () => {
     expect(beacons).toHaveLength(1);
   });
 });
+
+describe('the web telemetry whose shutdown() stopped waiting', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('still beacons what the final flush lost after shutdown() resolved with timeout', async () => {
+    const listeners = new Map<string, () => void>();
+    vi.stubGlobal('document', { visibilityState: 'visible' });
+    vi.stubGlobal('addEventListener', (type: string, listener: () => void) => listeners.set(type, listener));
+    vi.stubGlobal('removeEventListener', (type: string) => listeners.delete(type));
+    const beacons: string[] = [];
+    let answer!: () => void;
+    const refusing = {
+      name: 'slow-refusal',
+      send: () => new Promise<{ kind: 'failure'; reason: string }>((resolve) => (answer = () => resolve({ kind: 'failure', reason: '400 Bad Request' }))),
+      beacon: (body: string) => (beacons.push(body), true),
+    };
+    const telemetry = createWebTelemetry({ project: 'web-shutdown-timeout', version: '1.0.0', transports: [refusing], timer: false });
+    telemetry.count('feature.export', 2);
+    expect((await telemetry.shutdown({ timeoutMs: 0 })).status).toBe('timeout');
+    // The refusal comes after shutdown() gave up waiting.
+    answer();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(listeners.has('pagehide')).toBe(true);
+    listeners.get('pagehide')!();
+    expect(beacons.map((body) => (JSON.parse(body) as Report).dropped)).toEqual([{ refused: 2 }]);
+  });
+});

@@ -205,14 +205,20 @@ function enabledTelemetry(
     flush: () => run('manual'),
     async shutdown(shutdownOptions = {}) {
       clearInterval(timer);
+      const final = run('manual');
+      let deadline: ReturnType<typeof setTimeout> | undefined;
       const result = await Promise.race([
-        run('manual'),
-        new Promise<FlushResult>((resolve) => setTimeout(() => resolve({ status: 'timeout', calls: 0, outcomes: [] }), shutdownOptions.timeoutMs ?? 5000)),
+        final,
+        new Promise<FlushResult>((resolve) => (deadline = setTimeout(() => resolve({ status: 'timeout', calls: 0, outcomes: [] }), shutdownOptions.timeoutMs ?? 5000))),
       ]);
+      clearTimeout(deadline);
       stopped = true;
-      // What the final flush could not send (reports kept for a retry, losses it found) still leaves
-      // by beacon when the page goes: the page's listeners stay until then.
-      if (pending.length === 0 && !anyDropped(carried)) for (const d of detach.splice(0)) d();
+      // What the final flush could not send (reports kept for a retry, losses it found, even after
+      // shutdown() stopped waiting for it) still leaves by beacon when the page goes: the page's
+      // listeners stay until then. (The final flush never rejects.)
+      void final.then(() => {
+        if (pending.length === 0 && !anyDropped(carried)) for (const d of detach.splice(0)) d();
+      });
       return result;
     },
   };
