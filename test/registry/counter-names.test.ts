@@ -1,9 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classPart, fitNamePart, isCounterName, MAX_CLASS_PART, MAX_MEMBER_PART, MAX_NAME_LENGTH } from '../../src/registry/counter-table.js';
-import type { Report } from '../../src/report/report.js';
-import { createTelemetry, type Telemetry } from '../../src/telemetry.js';
-import { installTestKit, type TestKit } from '../../src/testing.js';
-import { stubTallyhoEnv } from '../telemetry/support.js';
+import { createTelemetry } from '../../src/telemetry.js';
+import { useTestKit } from '../telemetry/kit.js';
 
 describe('fitNamePart', () => {
   it('keeps a printable part that fits, as it is', () => {
@@ -40,26 +38,10 @@ describe('fitNamePart', () => {
 });
 
 describe('names from code never cost a report its other counts', () => {
-  let kit: TestKit;
-  beforeAll(() => {
-    kit = installTestKit();
-  });
-  afterAll(() => kit.uninstall());
-  beforeEach(() => stubTallyhoEnv({}));
-  afterEach(() => vi.unstubAllEnvs());
-
-  let made = 0;
-  async function flushOne(telemetry: Telemetry, project: string): Promise<Report> {
-    const before = kit.reports.length;
-    const result = await telemetry.flush();
-    expect(result.status).toBe('sent');
-    const reports = kit.reports.slice(before).filter((r) => r.project === project);
-    expect(reports).toHaveLength(1);
-    return reports[0]!;
-  }
+  const { flushOne, project: freshProject } = useTestKit('names');
 
   it('a class name of 120 characters and a method of 90 are cut at decoration time, and reported', async () => {
-    const project = `names-${made++}`;
+    const project = freshProject();
     const telemetry = createTelemetry({ project, version: '1.0.0' });
     const className = 'C'.repeat(120);
     const method = 'm'.repeat(90);
@@ -78,7 +60,7 @@ describe('names from code never cost a report its other counts', () => {
   });
 
   it('a name containing U+200D is counted without it', async () => {
-    const project = `names-${made++}`;
+    const project = freshProject();
     const telemetry = createTelemetry({ project, version: '1.0.0' });
     const Odd = { ['Zero\u200DWidth']: class { 'go\u200Dnow'() { return 1; } } }['Zero\u200DWidth']!;
     const Tracked = (telemetry.track() as (c: typeof Odd) => typeof Odd | undefined)(Odd) ?? Odd;
@@ -88,7 +70,7 @@ describe('names from code never cost a report its other counts', () => {
   });
 
   it('a name that still breaks the rule is dropped alone, counted as invalid', async () => {
-    const project = `names-${made++}`;
+    const project = freshProject();
     const telemetry = createTelemetry({ project, version: '1.0.0' });
     class Client {
       query(): number {

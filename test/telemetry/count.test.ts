@@ -1,33 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createTelemetry, type Telemetry } from '../../src/telemetry.js';
-import { installTestKit, type TestKit } from '../../src/testing.js';
-import type { Report } from '../../src/report/report.js';
-import { stubTallyhoEnv } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { createTelemetry } from '../../src/telemetry.js';
+import { useTestKit } from './kit.js';
 
-let kit: TestKit;
-beforeAll(() => {
-  kit = installTestKit();
-});
-afterAll(() => kit.uninstall());
-beforeEach(() => stubTallyhoEnv({}));
-afterEach(() => vi.unstubAllEnvs());
-
-let made = 0;
-/** A telemetry of a project used nowhere else in the process. */
-function fresh(options: { maxNames?: number } = {}): { telemetry: Telemetry; project: string } {
-  const project = `count-${made++}`;
-  return { telemetry: createTelemetry({ project, version: '1.0.0', ...options }), project };
-}
-
-/** Flushes and returns the one report the flush made. */
-async function flushOne(telemetry: Telemetry, project: string): Promise<Report> {
-  const before = kit.reports.length;
-  const result = await telemetry.flush();
-  expect(result.status).toBe('sent');
-  const reports = kit.reports.slice(before).filter((r) => r.project === project);
-  expect(reports).toHaveLength(1);
-  return reports[0]!;
-}
+const { kit, fresh, flushOne, project: freshProject } = useTestKit('count');
 
 describe('count()', () => {
   it('counts 1 by default and n when given', async () => {
@@ -127,31 +102,31 @@ describe('count()', () => {
 describe('flush()', () => {
   it("says 'empty' and sends nothing when nothing was counted", async () => {
     const { telemetry, project } = fresh();
-    const before = kit.reports.length;
+    const before = kit().reports.length;
     const result = await telemetry.flush();
     expect(result).toMatchObject({ status: 'empty', calls: 0 });
-    expect(kit.reports.slice(before).filter((r) => r.project === project)).toEqual([]);
+    expect(kit().reports.slice(before).filter((r) => r.project === project)).toEqual([]);
   });
 });
 
 describe('two createTelemetry calls for one project', () => {
   it('share one counter table: one report carries both', async () => {
-    const project = `count-shared-${made++}`;
+    const project = `shared-${freshProject()}`;
     const first = createTelemetry({ project, version: '1.0.0' });
     const second = createTelemetry({ project, version: '1.0.0' });
     first.count('feature.export');
     second.count('feature.export', 2);
     second.count('feature.import');
-    expect(kit.counts(project).counts).toEqual({ 'feature.export': 3, 'feature.import': 1 });
+    expect(kit().counts(project).counts).toEqual({ 'feature.export': 3, 'feature.import': 1 });
 
     const report = await flushOne(first, project);
     expect(report.counts).toEqual({ 'feature.export': 3, 'feature.import': 1 });
     expect((await second.flush()).status).toBe('empty');
-    expect(kit.reports.filter((r) => r.project === project)).toHaveLength(1);
+    expect(kit().reports.filter((r) => r.project === project)).toHaveLength(1);
   });
 
   it('share the name cap too', async () => {
-    const project = `count-shared-${made++}`;
+    const project = `shared-${freshProject()}`;
     const first = createTelemetry({ project, version: '1.0.0', maxNames: 2 });
     const second = createTelemetry({ project, version: '1.0.0', maxNames: 2 });
     first.count('a');

@@ -2,44 +2,23 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { callerDirectory, dependencyVersions } from '../../src/report/dependencies.js';
 import type { Report } from '../../src/report/report.js';
-import { createTelemetry, type Telemetry } from '../../src/telemetry.js';
-import { installTestKit, type TestKit } from '../../src/testing.js';
-import { stubTallyhoEnv } from './support.js';
+import { createTelemetry } from '../../src/telemetry.js';
+import { useTestKit } from './kit.js';
 
-let kit: TestKit;
-beforeAll(() => {
-  kit = installTestKit();
-});
-afterAll(() => kit.uninstall());
-beforeEach(() => stubTallyhoEnv({}));
-afterEach(() => vi.unstubAllEnvs());
+const { kit, fresh, flushOne } = useTestKit('signals');
 
 const root = mkdtempSync(join(tmpdir(), 'tallyho-signals-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let made = 0;
-function fresh(options: { maxNames?: number; dependencies?: string[] } = {}): { telemetry: Telemetry; project: string } {
-  const project = `signals-${made++}`;
-  return { telemetry: createTelemetry({ project, version: '1.0.0', ...options }), project };
-}
-
-async function flushOne(telemetry: Telemetry, project: string): Promise<Report> {
-  const before = kit.reports.length;
-  expect((await telemetry.flush()).status).toBe('sent');
-  const reports = kit.reports.slice(before).filter((r) => r.project === project);
-  expect(reports).toHaveLength(1);
-  return reports[0]!;
-}
 
 describe('record()', () => {
   it('counts each number in its bucket, never the number', async () => {
     const { telemetry, project } = fresh();
     for (const n of [0, 1, 5, 6, 7, 1000, 123_456_789]) telemetry.record('project.files', n);
     telemetry.record('project.bytes', 2.5);
-    expect(kit.counts(project).numbers).toEqual({ 'project.files': { '0': 1, '1': 1, '7': 3, '1023': 1, '134217727': 1 }, 'project.bytes': { '3': 1 } });
+    expect(kit().counts(project).numbers).toEqual({ 'project.files': { '0': 1, '1': 1, '7': 3, '1023': 1, '134217727': 1 }, 'project.bytes': { '3': 1 } });
     const report = await flushOne(telemetry, project);
     expect(report.numbers).toEqual({ 'project.files': { '0': 1, '1': 1, '7': 3, '1023': 1, '134217727': 1 }, 'project.bytes': { '3': 1 } });
     expect(JSON.stringify(report)).not.toContain('123456789');
@@ -70,7 +49,7 @@ describe('choice()', () => {
     for (const format of ['hic', 'hic', 'cool', 'secret-user-file.xyz', 42, undefined, { toString: () => 'hic' }]) {
       telemetry.choice('input.format', format, allowed);
     }
-    expect(kit.counts(project).choices).toEqual({ 'input.format': { hic: 2, cool: 1, other: 4 } });
+    expect(kit().counts(project).choices).toEqual({ 'input.format': { hic: 2, cool: 1, other: 4 } });
     const report = await flushOne(telemetry, project);
     expect(report.choices).toEqual({ 'input.format': { hic: 2, cool: 1, other: 4 } });
     expect(JSON.stringify(report)).not.toContain('secret-user-file');
