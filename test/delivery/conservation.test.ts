@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deliverBatch } from '../../src/delivery/deliver.js';
-import { createReporter, type Reporter } from '../../src/delivery/reporter.js';
+import { createReporter, type Reporter, type ReporterOptions } from '../../src/delivery/reporter.js';
 import { DEFAULT_SPOOL_LIMITS, Spool, type SpoolFs, type SpoolLimits } from '../../src/delivery/spool.js';
 import { allocateCell, cellName, count, createCounterTable, type CounterTable } from '../../src/registry/counter-table.js';
 import { environmentFacts } from '../../src/report/environment.js';
@@ -197,6 +197,30 @@ interface Process {
 
 const sum = (values: Iterable<number | undefined>) => [...values].reduce<number>((total, n) => total + (n ?? 0), 0);
 const silent = { debug: () => {}, warn: () => {} };
+const CONTEXT = { project: 'acme-sdk', version: '1.0.0', level: 'usage' as const, facts: environmentFacts(), ci: false, identity: undefined };
+
+/** A reporter of acme-sdk 1.0.0 over the spool in `fs`, reports leaving at once; `over` replaces any option. */
+function reporterOn(fs: SpoolFs, table: CounterTable, transports: readonly Transport[], over: Partial<ReporterOptions> = {}): Reporter {
+  return createReporter({
+    table,
+    context: CONTEXT,
+    consent: 'opt-out',
+    optOutEnv: undefined,
+    transports,
+    showMe: undefined,
+    dryRun: false,
+    log: silent,
+    spool: new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS),
+    batchMs: 0,
+    consentHolds: () => true,
+    onGone: () => {},
+    launchSender: () => {},
+    ...over,
+  });
+}
+
+/** A transport that takes every report into `received`. */
+const takingInto = (received: Report[]): Transport => ({ name: 'memory', spec: { type: 'memory' }, send: (report) => (received.push(report), Promise.resolve({ kind: 'success' })) });
 
 /** What a run counted, lost unseen, and delivered. */
 interface Ledger {
@@ -214,27 +238,12 @@ async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_
   const fs = new MemoryFs();
   const receiver = new Receiver();
   const transport: Transport = { name: 'https://telemetry.acme.dev/v1/reports', spec: { type: 'memory' }, send: (report) => receiver.send(report) };
-  const context = { project: 'acme-sdk', version: '1.0.0', level: 'usage' as const, facts: environmentFacts(), ci: false, identity: undefined };
   const ledger: Ledger = { counted: {}, lostUnseen: {}, lostDrops: 0, receiver };
 
   let current: Process | undefined;
   const start = (): Process => {
     const table = createCounterTable(Date.now());
-    const reporter = createReporter({
-      table,
-      context,
-      consent: 'opt-out',
-      optOutEnv: undefined,
-      transports: [transport],
-      showMe: undefined,
-      dryRun: false,
-      log: silent,
-      spool: new Spool(DIR, fs, limits),
-      batchMs,
-      consentHolds: () => true,
-      onGone: () => {},
-      launchSender: () => {},
-    });
+    const reporter = reporterOn(fs, table, [transport], { spool: new Spool(DIR, fs, limits), batchMs });
     return { table, reporter };
   };
   const proc = () => (current ??= start());
@@ -580,21 +589,7 @@ describe('exit with nothing to report', () => {
     const launchSender = vi.fn();
     const received: Report[] = [];
     const make = (table: CounterTable): Reporter =>
-      createReporter({
-        table,
-        context: { project: 'acme-sdk', version: '1.0.0', level: 'usage', facts: environmentFacts(), ci: false, identity: undefined },
-        consent: 'opt-out',
-        optOutEnv: undefined,
-        transports: [{ name: 'memory', spec: { type: 'memory' }, send: (report) => (received.push(report), Promise.resolve({ kind: 'success' })) }],
-        showMe: undefined,
-        dryRun: false,
-        log: silent,
-        spool: new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS),
-        batchMs: 0,
-        consentHolds,
-        onGone: () => {},
-        launchSender,
-      });
+      reporterOn(fs, table, [takingInto(received)], { consentHolds, launchSender });
 
     const idle = createCounterTable(Date.now());
     allocateCell(idle, 'Client#query');
@@ -628,21 +623,7 @@ describe('losses flow one way', () => {
       },
     };
     const table = createCounterTable(Date.now());
-    const reporter = createReporter({
-      table,
-      context: { project: 'acme-sdk', version: '1.0.0', level: 'usage', facts: environmentFacts(), ci: false, identity: undefined },
-      consent: 'opt-out',
-      optOutEnv: undefined,
-      transports: [transport],
-      showMe: undefined,
-      dryRun: false,
-      log: silent,
-      spool: new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS),
-      batchMs: 0,
-      consentHolds: () => true,
-      onGone: () => {},
-      launchSender: () => {},
-    });
+    const reporter = reporterOn(fs, table, [transport]);
     const query = allocateCell(table, 'Client#query');
     query.calls = 5;
     count(table, 'feature.x', 0, 10);
@@ -670,23 +651,6 @@ describe('losses flow one way', () => {
 });
 
 describe("what earlier runs left on disk (losses, runs' ends)", () => {
-  const reporterOn = (fs: MemoryFs, table: CounterTable, received: Report[], over: { dryRun?: boolean; level?: 'basic' | 'usage' } = {}) =>
-    createReporter({
-      table,
-      context: { project: 'acme-sdk', version: '1.0.0', level: over.level ?? 'usage', facts: environmentFacts(), ci: false, identity: undefined },
-      consent: 'opt-out',
-      optOutEnv: undefined,
-      transports: [{ name: 'memory', spec: { type: 'memory' }, send: (report) => (received.push(report), Promise.resolve({ kind: 'success' })) }],
-      showMe: undefined,
-      dryRun: over.dryRun ?? false,
-      log: silent,
-      spool: new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS),
-      batchMs: 0,
-      consentHolds: () => true,
-      onGone: () => {},
-      launchSender: () => {},
-    });
-
   it('is taken only by a report that leaves: not by a dry run, nor a level whose reports do not carry runs', async () => {
     const fs = new MemoryFs();
     const earlier = new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS);
@@ -696,16 +660,16 @@ describe("what earlier runs left on disk (losses, runs' ends)", () => {
 
     const dry = createCounterTable(Date.now());
     allocateCell(dry, 'Client#query').calls = 1;
-    expect(await reporterOn(fs, dry, received, { dryRun: true }).flush('manual')).toMatchObject({ status: 'shown' });
+    expect(await reporterOn(fs, dry, [takingInto(received)], { dryRun: true }).flush('manual')).toMatchObject({ status: 'shown' });
     const basic = createCounterTable(Date.now());
     allocateCell(basic, 'Client#query').calls = 1;
-    await reporterOn(fs, basic, received, { level: 'basic' }).flush('manual');
+    await reporterOn(fs, basic, [takingInto(received)], { context: { ...CONTEXT, level: 'basic' } }).flush('manual');
     // The basic report carries the losses (every level does), and leaves the run's end on disk.
     expect(received.map((r) => [r.dropped, r.exits])).toEqual([[{ network: 2 }, undefined]]);
 
     const usage = createCounterTable(Date.now());
     allocateCell(usage, 'Client#query').calls = 1;
-    await reporterOn(fs, usage, received).flush('manual');
+    await reporterOn(fs, usage, [takingInto(received)]).flush('manual');
     expect(received[1]).toMatchObject({ dropped: {}, exits: { normal: 1, nonZero: 0, signal: 0, duration: { '1048.576': 1 } } });
     expect(fs.readdir(DIR).filter((n) => n.startsWith('runs-') || n.startsWith('drops-'))).toEqual([]);
   });
@@ -723,21 +687,7 @@ describe('a loss found while a flush is still sending', () => {
       send: () => (refusedOne(), Promise.resolve({ kind: 'failure', reason: '400 Bad Request' })),
     };
     const hanging: Transport = { name: 'hanging', spec: { type: 'memory' }, send: () => new Promise(() => {}) };
-    const reporter = createReporter({
-      table,
-      context: { project: 'acme-sdk', version: '1.0.0', level: 'usage', facts: environmentFacts(), ci: false, identity: undefined },
-      consent: 'opt-out',
-      optOutEnv: undefined,
-      transports: [refusing, hanging],
-      showMe: undefined,
-      dryRun: false,
-      log: silent,
-      spool: new Spool(DIR, fs, DEFAULT_SPOOL_LIMITS),
-      batchMs: 0,
-      consentHolds: () => true,
-      onGone: () => {},
-      launchSender: () => {},
-    });
+    const reporter = reporterOn(fs, table, [refusing, hanging]);
     allocateCell(table, 'Client#query').calls = 7;
     void reporter.flush('manual');
     await refused;
