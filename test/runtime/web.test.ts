@@ -108,16 +108,22 @@ describe('the web httpTransport', () => {
   });
 });
 
+/** Globals of a visible page whose event listeners are kept by type, for a test to fire. Undone by vi.unstubAllGlobals(). */
+function aPage(): Map<string, () => void> {
+  const listeners = new Map<string, () => void>();
+  vi.stubGlobal('document', { visibilityState: 'visible' });
+  vi.stubGlobal('addEventListener', (type: string, listener: () => void) => listeners.set(type, listener));
+  vi.stubGlobal('removeEventListener', (type: string) => listeners.delete(type));
+  return listeners;
+}
+
 describe('the web telemetry after shutdown()', () => {
   afterEach(() => {
     vi.unstubAllGlobals();
   });
 
   it('what its final flush could not send (the losses it found) leaves by beacon when the page goes', async () => {
-    const listeners = new Map<string, () => void>();
-    vi.stubGlobal('document', { visibilityState: 'visible' });
-    vi.stubGlobal('addEventListener', (type: string, listener: () => void) => listeners.set(type, listener));
-    vi.stubGlobal('removeEventListener', (type: string) => listeners.delete(type));
+    const listeners = aPage();
     const beacons: string[] = [];
     const refusing = {
       name: 'refusing',
@@ -135,18 +141,9 @@ describe('the web telemetry after shutdown()', () => {
     listeners.get('visibilitychange')?.();
     expect(beacons).toHaveLength(1);
   });
-});
-
-describe('the web telemetry whose shutdown() stopped waiting', () => {
-  afterEach(() => {
-    vi.unstubAllGlobals();
-  });
 
   it('still beacons what the final flush lost after shutdown() resolved with timeout', async () => {
-    const listeners = new Map<string, () => void>();
-    vi.stubGlobal('document', { visibilityState: 'visible' });
-    vi.stubGlobal('addEventListener', (type: string, listener: () => void) => listeners.set(type, listener));
-    vi.stubGlobal('removeEventListener', (type: string) => listeners.delete(type));
+    const listeners = aPage();
     const beacons: string[] = [];
     let answer!: () => void;
     const refusing = {
