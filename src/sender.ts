@@ -45,7 +45,7 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
       // No report of its own to carry losses: each is written to the spool as soon as it is known, for
       // the project's next report to collect (this process may be stopped at any moment).
       spool.recordDrops(spool.tidy(Date.now()));
-      const { delivered } = await deliverBatch(
+      const delivered = await deliverBatch(
         {
           spool,
           log,
@@ -56,7 +56,7 @@ async function main(config: string, cache: string, watchdogMs: number): Promise<
           transportFor: (entry) => transportFor(entry),
           consentHolds: holds,
         },
-        { only: (entry) => declared(entry) !== undefined, tidy: false },
+        { only: (entry) => declared(entry) !== undefined },
       );
       // Put back untried (a transport that cannot be rebuilt here): not progress, or this would loop.
       progress += delivered.filter((d) => d.settled !== 'unsent').length;

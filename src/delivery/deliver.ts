@@ -1,7 +1,6 @@
 import { validReport } from '../report/valid-report.js';
 import { errorText } from '../config/error-text.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
-import { addDropped, type Dropped } from '../registry/counter-table.js';
 import { mergeBatch } from './batch.js';
 import { settle, type SettleContext, type Settlement } from './settle.js';
 import type { Claim, Spool, SpoolEntry } from './spool.js';
@@ -17,10 +16,11 @@ export interface DeliveryOptions extends SettleContext {
   /** Told of the claims about to be sent (the host puts back at exit whichever is still in flight). */
   onClaims?(claims: readonly Claim[]): void;
   /**
-   * Told of each claim as it is settled, before the rest of the batch is sent: the detached sender,
-   * which may be stopped at any moment, writes each loss down at once rather than with the batch's.
+   * Told of each claim as it is settled, before the rest of the batch is sent: where its losses go
+   * (the host's next report, or the spool for the sender), at once, for the process may end before
+   * the batch does.
    */
-  onSettled?(delivered: Delivered): void;
+  onSettled(delivered: Delivered): void;
 }
 
 /** What became of one claim. */
@@ -30,20 +30,13 @@ export interface Delivered extends Settlement {
   readonly outcome?: SendOutcome;
 }
 
-/** What a delivery did: each claim's end, and every count lost on the way, for the caller to report. */
-export interface Delivery {
-  readonly delivered: readonly Delivered[];
-  /** The losses of every claim, and those found tidying the spool. */
-  readonly lost: Dropped;
-}
-
 /**
  * Sends claimed reports and settles each. Reports for different transports go out at once; reports
  * for one transport one after another. Consent is checked before each send and again after a send
  * that did not succeed (an opt-out during the retries); the wire contract is checked here, where a
  * report leaves the machine. Never throws on a transport's account.
  */
-export async function deliverClaims(options: DeliveryOptions, claims: readonly Claim[], lost: Dropped = {}): Promise<Delivery> {
+export async function deliverClaims(options: DeliveryOptions, claims: readonly Claim[]): Promise<Delivered[]> {
   options.onClaims?.(claims);
   const byTransport = new Map<string, Claim[]>();
   for (const claim of claims) {
@@ -56,13 +49,11 @@ export async function deliverClaims(options: DeliveryOptions, claims: readonly C
       for (const claim of queue) {
         const delivered = await deliverOne(options, claim);
         results.set(claim, delivered);
-        options.onSettled?.(delivered);
+        options.onSettled(delivered);
       }
     }),
   );
-  const delivered = claims.map((claim) => results.get(claim)!);
-  for (const d of delivered) addDropped(lost, d.lost);
-  return { delivered, lost };
+  return claims.map((claim) => results.get(claim)!);
 }
 
 async function deliverOne(options: DeliveryOptions, claim: Claim): Promise<Delivered> {
@@ -91,20 +82,18 @@ export interface BatchOptions {
   readonly only?: (entry: SpoolEntry) => boolean;
   /** Reports this process has just written, already claimed, to leave with the batch. */
   readonly own?: readonly Claim[];
-  /** False when the caller has just tidied the spool itself (the host, so that its new report carries the losses found). */
-  readonly tidy?: boolean;
 }
 
 /**
  * The one way reports leave the queue, for the host (flush, timer tick) and the detached sender
- * alike: tidy the spool, claim the batch that may leave, merge it per transport and envelope, send,
- * settle. The losses found on the way (tidying included) come back in the result.
+ * alike: claim the batch that may leave, merge it per transport and envelope, send, settle. The
+ * caller tidies the spool first (`Spool.tidy()`), and reports what that lost as it reports the
+ * losses of each claim.
  */
-export async function deliverBatch(options: DeliveryOptions & { readonly spool: Spool }, batch: BatchOptions = {}): Promise<Delivery> {
+export async function deliverBatch(options: DeliveryOptions & { readonly spool: Spool }, batch: BatchOptions = {}): Promise<Delivered[]> {
   const { spool } = options;
   const now = options.now();
-  const lost = batch.tidy === false ? {} : spool.tidy(now);
   const claimed = spool.claimBatch(now, { ...(batch.all === undefined ? {} : { all: batch.all }), ...(batch.only === undefined ? {} : { only: batch.only }) });
   const claims = mergeBatch(spool, [...claimed, ...(batch.own ?? [])], now);
-  return deliverClaims(options, claims, lost);
+  return deliverClaims(options, claims);
 }

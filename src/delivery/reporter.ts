@@ -6,7 +6,7 @@ import { atLeast } from '../config/level.js';
 import { buildReport, lossOf, type ReportContext, totalCalls } from '../report/build-report.js';
 import type { Report, Trigger } from '../report/report.js';
 import type { SendOutcome, Transport } from '../transports/transport.js';
-import { type Delivered, deliverBatch, deliverClaims, type Delivery } from './deliver.js';
+import { type Delivered, deliverBatch, deliverClaims } from './deliver.js';
 import { settle, type SettleContext } from './settle.js';
 import { errorText } from '../config/error-text.js';
 import { showReport } from './show-me.js';
@@ -153,12 +153,8 @@ export function createReporter(options: ReporterOptions): Reporter {
     };
     for (const claim of own) inFlight.add(claim);
     try {
-      // The losses were carried claim by claim (the spool was tidied by the caller): nothing more to carry.
-      const { delivered }: Delivery =
-        spool === undefined
-          ? await deliverClaims(delivery, own)
-          : await deliverBatch({ ...delivery, spool }, { all, only: (entry) => byName.has(entry.transport.name), own, tidy: false });
-      return delivered;
+      if (spool === undefined) return await deliverClaims(delivery, own);
+      return await deliverBatch({ ...delivery, spool }, { all, only: (entry) => byName.has(entry.transport.name), own });
     } finally {
       for (const claim of inFlight) if (claim.settled) inFlight.delete(claim);
     }

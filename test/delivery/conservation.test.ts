@@ -261,7 +261,8 @@ async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_
   /** The detached sender (one pass of src/sender.ts): its own process, sharing only the spool. */
   const sender = async () => {
     const spool = new Spool(DIR, fs, limits);
-    const { lost } = await deliverBatch(
+    spool.recordDrops(spool.tidy(Date.now()));
+    await deliverBatch(
       {
         spool,
         log: silent,
@@ -270,10 +271,10 @@ async function play(commands: readonly Command[], limits: SpoolLimits = DEFAULT_
         transportFor: () => transport,
         consentHolds: () => true,
         onGone: () => {},
+        onSettled: ({ lost }) => spool.recordDrops(lost),
       },
       { only: (entry) => entry.transport.spec !== undefined },
     );
-    spool.recordDrops(lost);
   };
   /** Starts a flush and returns once it is done, or once it waits for an answer that has not come. */
   const flushUntilHung = async (): Promise<{ hung: boolean; done: Promise<unknown> }> => {
