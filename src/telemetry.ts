@@ -169,7 +169,7 @@ export interface Telemetry {
 
 /**
  * The retrying wrapper's own deadline is wider than any flush: each flush bounds its sends with its
- * signal (a timer flush with FLUSH_DEADLINE_MS, an awaited flush with its `timeoutMs`), so that an
+ * signal (a timer flush with delivery/lifecycle.ts's FLUSH_DEADLINE_MS, an awaited flush with its `timeoutMs`), so that an
  * author who waits longer gets the retries that fit.
  */
 const RETRY_WINDOW_MS = 24 * 3600_000;

@@ -58,7 +58,8 @@ const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isS
 
 /**
  * Runs' ends read from a file, or `undefined` when they are not exactly what tallyho writes: a record
- * that would fail the wire contract must not cost the report it joins.
+ * that would fail the wire contract must not cost the report it joins. Checked by hand rather than by
+ * `ReportSchema`: zod loads only where a report leaves the machine, and this runs where one is built.
  */
 export function readExits(value: unknown): ExitCounts | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
